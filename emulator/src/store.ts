@@ -1,0 +1,197 @@
+// The emulator's whole world in memory: what each emulated service holds. Services mutate it; the
+// control API reads it (`GET state`) and resets it (`POST reset`). Wire shapes are produced by each
+// service from these records, so the records keep only what the services need.
+
+export interface Seed {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Certificate and private key, PEM, for the certificate-credential flow. */
+  clientCertificatePem: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  batchAccountName: string;
+  /** Base64 Shared Key of the Batch account. */
+  batchAccountKey: string;
+  batchPoolId: string;
+  organization: string;
+  projectId: string;
+  projectName: string;
+  /** 52 characters, base32, like a real PAT. */
+  pat: string;
+  /** A JWT, as the agent hands System.AccessToken to tasks. */
+  systemAccessToken: string;
+  agentPool: string;
+  agentPoolId: number;
+  /** An image name the emulator can run (runs images/linux/start.sh over the fake agent). */
+  image: string;
+}
+
+/** ARM casing, as the real service reports container states. */
+export type ContainerStateName = 'Waiting' | 'Running' | 'Terminated';
+
+export interface ContainerEvent {
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  name: string; // Pulling, Pulled, Started, Killing
+  message: string;
+  type: 'Normal' | 'Warning';
+}
+
+/** One container of a group, or the container of a Batch task: a local process when running. */
+export interface ContainerRecord {
+  name: string;
+  state: ContainerStateName;
+  exitCode?: number;
+  startTime?: string;
+  finishTime?: string;
+  restartCount: number;
+  events: ContainerEvent[];
+  /** Combined stdout/stderr of the process, for the logs route. */
+  log: string;
+  /** Process id of the container's first process (its session leader), while running. */
+  pid?: number;
+}
+
+export interface ContainerGroupRecord {
+  /** ARM id, `/subscriptions/.../containerGroups/<name>`. */
+  id: string;
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  location: string;
+  tags: Record<string, string>;
+  /** Pending, Creating, Succeeded, Failed, Deleting. */
+  provisioningState: string;
+  /** The request body's `properties` as sent, with secrets kept here only (never echoed). */
+  properties: Record<string, unknown>;
+  identity?: Record<string, unknown>;
+  containers: ContainerRecord[];
+  createdAt: string;
+}
+
+export interface ResourceGroupRecord {
+  subscriptionId: string;
+  name: string;
+  location: string;
+  tags: Record<string, string>;
+}
+
+export interface BatchPoolRecord {
+  id: string;
+  enableAutoScale: boolean;
+  autoScaleFormula?: string;
+  autoScaleEvaluationInterval?: string;
+  lastEnableAutoScaleAt?: number;
+  autoScaleRun?: { timestamp: string; results?: string; error?: { code: string; message: string } };
+  targetDedicatedNodes: number;
+  targetLowPriorityNodes: number;
+  /** Raw wire body (CloudPool) fields not modelled above. */
+  extra: Record<string, unknown>;
+}
+
+export interface BatchJobRecord {
+  id: string;
+  poolId: string;
+  state: string; // active, terminating, completed, deleting
+  body: Record<string, unknown>;
+  creationTime: string;
+  eTag: string;
+  lastModified: string;
+}
+
+export interface BatchTaskRecord {
+  jobId: string;
+  id: string;
+  state: 'active' | 'preparing' | 'running' | 'completed';
+  body: Record<string, unknown>;
+  creationTime: string;
+  stateTransitionTime: string;
+  previousState?: string;
+  previousStateTransitionTime?: string;
+  eTag: string;
+  lastModified: string;
+  container?: ContainerRecord;
+  exitCode?: number;
+}
+
+export interface AgentPoolRecord {
+  id: number;
+  name: string;
+  isHosted: boolean;
+  poolType: 'automation' | 'deployment';
+  createdOn: string;
+}
+
+export interface AgentRecord {
+  poolId: number;
+  id: number;
+  name: string;
+  version: string;
+  osDescription: string;
+  enabled: boolean;
+  /** 'online' while a session is open and polled recently. */
+  status: 'online' | 'offline';
+  systemCapabilities: Record<string, string>;
+  userCapabilities: Record<string, string>;
+  createdOn: string;
+  statusChangedOn: string;
+  /** The agent's public key, as sent by config (authorization.publicKey). */
+  publicKey?: { exponent: string; modulus: string };
+  /** Open session, if any. */
+  sessionId?: string;
+  lastPollAt?: number;
+  assignedRequestId?: number;
+  lastCompletedRequestId?: number;
+}
+
+export type TaskResultName = 'succeeded' | 'succeededWithIssues' | 'failed' | 'canceled' | 'skipped' | 'abandoned';
+
+export interface JobRequestRecord {
+  requestId: number;
+  poolId: number;
+  demands: string[];
+  jobId: string;
+  jobName: string;
+  planId: string;
+  queueTime: string;
+  assignTime?: string;
+  receiveTime?: string;
+  finishTime?: string;
+  result?: TaskResultName;
+  statusMessage?: string;
+  agentId?: number;
+  durationMs: number;
+}
+
+export interface SecretSeenRecord {
+  agentName: string;
+  where: string;
+}
+
+export interface RequestLogRecord {
+  time: string;
+  service: ServiceName;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+}
+
+export type ServiceName = 'entra' | 'arm' | 'batch' | 'devops';
+
+export interface Store {
+  resourceGroups: ResourceGroupRecord[];
+  containerGroups: ContainerGroupRecord[];
+  batchPools: BatchPoolRecord[];
+  batchJobs: BatchJobRecord[];
+  batchTasks: BatchTaskRecord[];
+  agentPools: AgentPoolRecord[];
+  agents: AgentRecord[];
+  jobRequests: JobRequestRecord[];
+  secretsSeen: SecretSeenRecord[];
+  requests: RequestLogRecord[];
+  nextIds: { agent: number; request: number; pool: number };
+}
