@@ -27,6 +27,10 @@ export interface Service {
   handle(req: EmuRequest, ctx: EmulatorContext): Promise<Reply>;
   /** The service's real error shape, used for injected faults and unexpected errors. */
   errorReply(status: number, code: string, message: string): Reply;
+  /** Called by `POST reset` after the store is restored: forget private state (timers, caches). */
+  reset?(ctx: EmulatorContext): void;
+  /** Called once when the emulator stops: clear timers so the process can exit. */
+  stop?(ctx: EmulatorContext): void;
 }
 
 export interface EmulatorUrls {
@@ -87,13 +91,18 @@ export interface ContainerRunner {
 }
 
 export interface EmulatorOptions {
-  /** Extra delay before a container's process starts, to make benchmarks realistic. */
+  /**
+   * Extra delay before a container's process starts, to make benchmarks realistic. Applied by the
+   * services (ACI: between the Pulling and Pulled events), not by the ContainerRunner.
+   */
   containerStartDelayMs: number;
   /** How long an agent stays online after its last poll. */
   agentOnlineWindowMs: number;
   /** Requests per window before devops answers 429 (0 = unlimited). */
   devopsRateLimit: number;
   devopsRateWindowMs: number;
+  /** How long an agent's message poll waits for work before answering empty (default 2000). */
+  devopsLongPollMs?: number;
 }
 
 export interface EmulatorContext {

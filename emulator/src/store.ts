@@ -24,6 +24,8 @@ export interface Seed {
   systemAccessToken: string;
   agentPool: string;
   agentPoolId: number;
+  /** Self-hosted parallel jobs the organization has (resourceusage, parallelismTag=Private); default 10. */
+  selfHostedParallelJobs?: number;
   /** An image name the emulator can run (runs images/linux/start.sh over the fake agent). */
   image: string;
 }
@@ -70,6 +72,10 @@ export interface ContainerGroupRecord {
   identity?: Record<string, unknown>;
   containers: ContainerRecord[];
   createdAt: string;
+  /** Availability zones as sent (top-level `zones`). */
+  zones?: string[];
+  /** True after the stop action, until the group is started again (instanceView.state `Stopped`). */
+  stopped?: boolean;
 }
 
 export interface ResourceGroupRecord {
@@ -140,6 +146,10 @@ export interface AgentRecord {
   statusChangedOn: string;
   /** The agent's public key, as sent by config (authorization.publicKey). */
   publicKey?: { exponent: string; modulus: string };
+  /** OAuth client id of the current key; a new one on every replace, so old tokens stop working. */
+  clientId?: string;
+  /** SHA-256 (hex) of each credential used to register this agent, for the fake job's secret scan. */
+  credentialHashes?: string[];
   /** Open session, if any. */
   sessionId?: string;
   lastPollAt?: number;
@@ -164,6 +174,8 @@ export interface JobRequestRecord {
   statusMessage?: string;
   agentId?: number;
   durationMs: number;
+  /** Lock of the assigned agent, renewed by the agent while it runs the job. */
+  lockedUntil?: string;
 }
 
 export interface SecretSeenRecord {
