@@ -106,6 +106,12 @@ export interface BatchJobRecord {
   creationTime: string;
   eTag: string;
   lastModified: string;
+  stateTransitionTime?: string;
+  previousState?: string;
+  previousStateTransitionTime?: string;
+  /** Set when the job completes (terminate): executionInfo.endTime and terminateReason. */
+  endTime?: string;
+  terminateReason?: string;
 }
 
 export interface BatchTaskRecord {
@@ -121,6 +127,11 @@ export interface BatchTaskRecord {
   lastModified: string;
   container?: ContainerRecord;
   exitCode?: number;
+  /** executionInfo.startTime / endTime. */
+  startTime?: string;
+  endTime?: string;
+  /** executionInfo.failureInfo of a completed task that failed. */
+  failureInfo?: { category: 'usererror' | 'servererror'; code: string; message: string; details?: { name: string; value: string }[] };
 }
 
 export interface AgentPoolRecord {

@@ -57,3 +57,11 @@ export function closeSession(store: Store, sessionId: string): AgentSession | un
   for (const wake of session.wake) wake();
   return session;
 }
+
+/** Forgets every session (after `POST reset` restored the store in place). */
+export function resetRuntime(store: Store): void {
+  const runtime = runtimes.get(store);
+  if (!runtime) return;
+  for (const session of runtime.sessions.values()) for (const wake of session.wake) wake();
+  runtimes.delete(store);
+}

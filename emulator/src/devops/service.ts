@@ -14,6 +14,7 @@ import { getPool, listPools } from './pools';
 import { RateLimiter } from './rateLimit';
 import { getResourceUsage } from './resourceUsage';
 import { reportSecretsSeen } from './secretsSeen';
+import { resetRuntime } from './runtime';
 import { createSession, deleteMessage, deleteSession, getMessage } from './sessions';
 
 type Handler = (call: Call) => Reply | Promise<Reply>;
@@ -143,6 +144,10 @@ export function createDevOpsService(): Service {
         if (err instanceof DevOpsHttpError) return devopsError(err.status, err.typeKey, err.message);
         throw err;
       }
+    },
+    reset(ctx: EmulatorContext): void {
+      limiter.reset();
+      resetRuntime(ctx.store);
     },
   };
 }
