@@ -77,7 +77,13 @@ export async function startTestEmulator(opts: StartEmulatorOptions = {}): Promis
     services: { batch: idleService('batch'), ...opts.services },
     createContainerRunner: (ctx) => (runner = new SimulatedRunner(ctx)),
   });
-  return Object.assign(emulator, { runner: runner as SimulatedRunner });
+  const resetEmulator = emulator.reset;
+  // Each test starts with no container started, as after a fresh start.
+  const reset = async () => {
+    await resetEmulator();
+    runner?.started.splice(0);
+  };
+  return Object.assign(emulator, { runner: runner as SimulatedRunner, reset });
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
