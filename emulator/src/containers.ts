@@ -29,7 +29,7 @@ export function repositoryOf(image: string): string {
   return (colon >= 0 ? withoutDigest.slice(0, colon) : withoutDigest).toLowerCase();
 }
 
-interface ContainerDirs {
+export interface ContainerDirs {
   root: string;
   agent: string;
   work: string;
@@ -38,7 +38,7 @@ interface ContainerDirs {
 }
 
 /** A fresh agent directory: config.sh/run.sh, the compiled fake agent and the Node it runs on. */
-function prepareDirs(): ContainerDirs {
+export function prepareDirs(): ContainerDirs {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'emu-container-'));
   const dirs = { root, agent: path.join(root, 'agent'), work: path.join(root, 'work'), home: path.join(root, 'home'), tmp: path.join(root, 'tmp') };
   for (const dir of [dirs.agent, dirs.work, dirs.home, dirs.tmp]) fs.mkdirSync(dir, { mode: 0o755 });
@@ -51,13 +51,13 @@ function prepareDirs(): ContainerDirs {
     fs.copyFileSync(path.join(source, script), path.join(dirs.agent, script));
     fs.chmodSync(path.join(dirs.agent, script), 0o755);
   }
-  const bin = path.join(dirs.agent, 'bin');
-  fs.mkdirSync(bin);
+  const lib = path.join(dirs.agent, 'lib');
+  fs.mkdirSync(lib);
   for (const file of fs.readdirSync(compiled)) {
-    if (file.endsWith('.js')) fs.copyFileSync(path.join(compiled, file), path.join(bin, file));
+    if (file.endsWith('.js')) fs.copyFileSync(path.join(compiled, file), path.join(lib, file));
   }
   // The real agent ships its own Node (externals/node20); ours is the emulator's.
-  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  fs.symlinkSync(process.execPath, path.join(lib, 'node'));
   return dirs;
 }
 
