@@ -59,6 +59,23 @@ export function stripSecrets(properties: Json): Json {
   return out;
 }
 
+const SECURITY_CONTEXT_KEYS = ['privileged', 'allowPrivilegeEscalation', 'capabilities', 'runAsGroup', 'runAsUser', 'seccompProfile'];
+
+/**
+ * A container's properties as the service's model returns them: empty lists for command and
+ * variables, and a security context of known fields only with `privileged` defaulting to false
+ * (the 2023-05-01 confidential example shows both).
+ */
+function normalizeContainer(container: Json): Json {
+  const props: Json = { command: [], environmentVariables: [], ...(container.properties as Json) };
+  if (isObject(props.securityContext)) {
+    const context = props.securityContext;
+    props.securityContext = Object.fromEntries(
+      [['privileged', false], ...SECURITY_CONTEXT_KEYS.filter((k) => context[k] !== undefined).map((k) => [k, context[k]])]);
+  }
+  return { ...container, properties: props };
+}
+
 function containerInstanceView(record: ContainerRecord): Json {
   const currentState: Json = { state: record.state, detailStatus: '' };
   if (record.startTime) currentState.startTime = record.startTime;
@@ -96,7 +113,9 @@ function ipAddressView(group: ContainerGroupRecord, ipAddress: Json): Json {
 /** The ContainerGroup body; `withInstanceView` false for list results, which omit instance views. */
 export function containerGroupView(group: ContainerGroupRecord, withInstanceView: boolean): Json {
   const props = stripSecrets(group.properties);
-  const containers = (props.containers as Json[]).map((container, i) => {
+  props.initContainers = ((props.initContainers as Json[] | undefined) ?? []).map(normalizeContainer);
+  props.imageRegistryCredentials ??= [];
+  const containers = (props.containers as Json[]).map(normalizeContainer).map((container, i) => {
     const record = group.containers[i];
     if (!withInstanceView || !record) return container;
     return { ...container, properties: { ...(container.properties as Json), instanceView: containerInstanceView(record) } };
