@@ -157,11 +157,11 @@ describe('emulator: Azure DevOps (azure-devops-node-api)', () => {
     const base = `${emu.urls.devops}_apis/distributedtask/pools/${poolId}/jobrequests?completedRequestCount=0`;
     const first = await rest.get<{ count: number; value: { requestId: number; result?: string }[] }>(base);
     assert.equal(first.result!.count, 200);
-    const token = first.headers['x-ms-continuationtoken'] as string;
+    const token = (first.headers as Record<string, string>)['x-ms-continuationtoken'];
     assert.ok(token);
     const second = await rest.get<{ count: number; value: { requestId: number }[] }>(`${base}&continuationToken=${encodeURIComponent(token)}`);
     assert.equal(second.result!.count, 5);
-    assert.equal(second.headers['x-ms-continuationtoken'], undefined);
+    assert.equal((second.headers as Record<string, string>)['x-ms-continuationtoken'], undefined);
     const ids = new Set([...first.result!.value, ...second.result!.value].map((r) => r.requestId));
     assert.equal(ids.size, 205, 'pages neither overlap nor include the finished request');
 
@@ -171,9 +171,9 @@ describe('emulator: Azure DevOps (azure-devops-node-api)', () => {
 
   it('reports self-hosted parallel jobs and their use (resourceusage)', async () => {
     const usage = await agentApi.getResourceUsage('Private', false, true);
-    assert.equal(usage.resourceLimit.parallelismTag, 'Private');
-    assert.equal(usage.resourceLimit.isHosted, false);
-    assert.equal(usage.resourceLimit.totalCount, 10);
+    assert.equal(usage.resourceLimit!.parallelismTag, 'Private');
+    assert.equal(usage.resourceLimit!.isHosted, false);
+    assert.equal(usage.resourceLimit!.totalCount, 10);
     assert.equal(usage.usedCount, 0);
     assert.deepEqual(usage.runningRequests, []);
   });
