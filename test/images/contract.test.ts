@@ -34,6 +34,17 @@ describe('images/entrypoint-contract.json', () => {
     assert.deepEqual(stepMarkers(scripts.windows), stepMarkers(scripts.linux));
   });
 
+  it('images/README.md documents every variable, default and exit code', () => {
+    const readme = readFileSync(path.join(repoRoot, 'images/README.md'), 'utf8');
+    for (const variable of contract.variables) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${variable.name}\` |`));
+      assert.ok(row, `a table row for ${variable.name}`);
+      const defaults = variable.default === null ? [] : typeof variable.default === 'string' ? [variable.default] : Object.values(variable.default);
+      for (const value of defaults.filter(Boolean)) assert.ok(row.includes(`\`${value}\``), `${variable.name} default ${value}`);
+    }
+    for (const { code } of contract.exitCodes) assert.match(readme, new RegExp(`^\\| ${code} \\|`, 'm'));
+  });
+
   describe('catches drift', () => {
     const drifts: { what: string; change: (script: string, platform: Platform) => string }[] = [
       { what: 'a reworded message', change: (s) => s.replace('idle timeout: no job within', 'idle timeout: nothing within') },

@@ -347,6 +347,20 @@ describe('images/linux/start.sh', function () {
     });
   });
 
+  it('passes SIGTERM (docker stop) on to the agent and exits with its code', async () => {
+    const runBody = 'echo $$ >"$rec/sleep.pid"; echo started; exec sleep 30';
+    const running = start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '0' });
+    const pidFile = () => path.join(agent!.agentDir, 'rec/sleep.pid');
+    while (!agent || !(await fs.stat(pidFile()).catch(() => undefined))) await new Promise((r) => setTimeout(r, 50));
+    const sleeper = Number(await fs.readFile(pidFile(), 'utf8'));
+    const startPid = (await agent.runs())[0].ids.ppid;
+    process.kill(startPid, 'SIGTERM');
+    const result = await running;
+    assert.equal(result.code, 128 + 15, 'the agent died of SIGTERM and its code passed through');
+    assert.ok(result.elapsedMs < 5000);
+    assert.equal(processAlive(sleeper), false);
+  });
+
   it('is shellcheck clean', () => {
     const result = spawnSync('shellcheck', ['--severity=style', startSh], { encoding: 'utf8' });
     assert.equal(result.error, undefined, 'shellcheck must be installed (apt-get install shellcheck)');
