@@ -34,7 +34,7 @@ fail() { # exit code, one-line message
 }
 
 require_whole_number() { # variable name, value
-  [[ $2 =~ ^[0-9]+$ ]] || fail "$EXIT_USAGE" "invalid value for $1: expected a whole number of seconds, got '$2'"
+  [[ $2 =~ ^[0-9]{1,9}$ ]] || fail "$EXIT_USAGE" "invalid value for $1: expected a whole number of seconds, got '$2'"
 }
 
 now_ms() { # milliseconds since the epoch, without forking (EPOCHREALTIME may use a comma)
@@ -84,6 +84,7 @@ configure_stage() {
   local env_keep=${AZP_ENV_KEEP-}
   require_whole_number AZP_IDLE_TIMEOUT_SECONDS "$idle"
   require_whole_number AZP_UPDATE_WAIT_SECONDS "$update_wait"
+  idle=$((10#$idle)) update_wait=$((10#$update_wait)) # 0900 is 900, not octal
   [[ $configure_only == 0 || $configure_only == 1 ]] ||
     fail "$EXIT_USAGE" "invalid value for AZP_CONFIGURE_ONLY: expected 0 or 1, got '$configure_only'"
   [[ -x $agent_dir/config.sh && -x $agent_dir/run.sh ]] ||
