@@ -86,6 +86,11 @@ describe('images/linux/start.sh', function () {
       }
     });
 
+    it('reads seconds with a leading zero as decimal', async () => {
+      const result = await start({ runBody: 'exit 0' }, { AZP_IDLE_TIMEOUT_SECONDS: '0900', AZP_UPDATE_WAIT_SECONDS: '08' });
+      assert.equal(result.code, 0, result.stderr);
+    });
+
     it('exits 2 when AZP_AGENT_DIR holds no agent', async () => {
       const result = await start({}, { AZP_AGENT_DIR: '/nonexistent/agent' });
       assert.equal(result.code, 2);
