@@ -1,5 +1,6 @@
 // Azure Resource Manager for Microsoft.ContainerInstance (api-version 2023-05-01) and resource group
 // reads: authentication, routing (path segments case-insensitive, as ARM), and the operations.
+import { randomUUID } from 'node:crypto';
 import type { EmuRequest, EmulatorContext, Reply, Service } from '../context';
 import type { ContainerGroupRecord } from '../store';
 import { allowedAudiences, audienceAllowed, bearerToken } from '../tokens';
@@ -333,10 +334,21 @@ export function createArmService(): Service {
     return method === 'GET' ? logs(req, route, group) : notAllowed();
   }
 
+  /** Every ARM answer carries request ids; the client's own id is echoed, as ARM does. */
+  async function handleWithIds(req: EmuRequest, ctx: EmulatorContext): Promise<Reply> {
+    const reply = await handle(req, ctx);
+    const requestId = randomUUID();
+    const clientRequestId = req.headers['x-ms-client-request-id'];
+    const ids: Record<string, string> = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': requestId };
+    if (typeof clientRequestId === 'string') ids['x-ms-client-request-id'] = clientRequestId;
+    return { ...reply, headers: { ...ids, ...reply.headers } };
+  }
+
   return {
     name: 'arm',
-    handle,
+    handle: handleWithIds,
     errorReply: (status, code, message) => cloudError(status, code, message),
     reset: () => runtime.reset(),
+    stop: () => runtime.reset(),
   };
 }
