@@ -1,0 +1,90 @@
+// The default Batch autoscale formula and the service limits ScaleAgentPool respects when enabling it.
+// (That the formula evaluates as intended is checked against the emulator's evaluator in test/emulator.)
+import assert from 'node:assert/strict';
+import { InputError } from '../../../tasks/common/src/errors';
+import {
+  defaultAutoscaleFormula,
+  enableAutoscaleWaitMs,
+  evaluationIntervalFromMinutes,
+  parseIsoDuration,
+  validateAutoscaleFormula,
+  validateEvaluationInterval,
+} from '../../../tasks/common/src/scale/autoscale-formula';
+
+describe('autoscale formula (Batch)', () => {
+  it('scales dedicated nodes by default and pins low-priority ones to zero', () => {
+    const formula = defaultAutoscaleFormula({ maxNodes: 12, lowPriority: false });
+    assert.match(formula, /^\$TargetDedicatedNodes = \$nodes;$/m);
+    assert.match(formula, /^\$TargetLowPriorityNodes = 0;$/m);
+    assert.match(formula, /^\$maxNodes = 12;$/m);
+    assert.match(formula, /^\$NodeDeallocationOption = taskcompletion;$/m);
+  });
+
+  it('scales low-priority nodes when batchLowPriority is true', () => {
+    const formula = defaultAutoscaleFormula({ maxNodes: 3, lowPriority: true });
+    assert.match(formula, /^\$TargetLowPriorityNodes = \$nodes;$/m);
+    assert.match(formula, /^\$TargetDedicatedNodes = 0;$/m);
+  });
+
+  it('reads $PendingTasks over 5 minutes to scale out and 60 minutes to scale in', () => {
+    const formula = defaultAutoscaleFormula({ maxNodes: 3, lowPriority: false });
+    assert.match(formula, /\$PendingTasks\.GetSample\(TimeInterval_Minute \* 5\)/);
+    assert.match(formula, /avg\(\$PendingTasks\.GetSample\(TimeInterval_Minute \* 60\)\)/);
+  });
+
+  it('rejects a bad batchMaxNodes naming the input', () => {
+    for (const maxNodes of [-1, 2.5, Number.NaN]) {
+      assert.throws(() => defaultAutoscaleFormula({ maxNodes, lowPriority: false }), (e: unknown) => e instanceof InputError && e.input === 'batchMaxNodes');
+    }
+  });
+
+  it('checks a user formula for emptiness and the 8192-character limit', () => {
+    assert.equal(validateAutoscaleFormula('  $TargetDedicatedNodes = 1;  '), '$TargetDedicatedNodes = 1;');
+    assert.throws(() => validateAutoscaleFormula('   '), (e: unknown) => e instanceof InputError && e.input === 'batchAutoscaleFormula');
+    assert.throws(() => validateAutoscaleFormula(`$x = 1;${' '.repeat(8190)}$y = 2;`), /at most 8192/);
+  });
+
+  describe('evaluation interval', () => {
+    const durations: Array<[string, number | undefined]> = [
+      ['PT5M', 300_000],
+      ['PT1H30M', 5_400_000],
+      ['P1DT2H', 93_600_000],
+      ['PT90S', 90_000],
+      ['pt15m', 900_000],
+      ['P', undefined],
+      ['PT', undefined],
+      ['5M', undefined],
+      ['', undefined],
+    ];
+    for (const [text, ms] of durations) {
+      it(`parses '${text}' as ${ms}`, () => assert.equal(parseIsoDuration(text), ms));
+    }
+    it('accepts 5 minutes to 168 hours and refuses the rest', () => {
+      assert.equal(validateEvaluationInterval('PT5M'), 300_000);
+      assert.equal(validateEvaluationInterval('PT168H'), 168 * 3_600_000);
+      assert.throws(() => validateEvaluationInterval('PT4M59S'), /at least PT5M/);
+      assert.throws(() => validateEvaluationInterval('PT169H'), /at most PT168H/);
+      assert.throws(() => validateEvaluationInterval('five minutes'), /ISO 8601/);
+    });
+    it('turns minutes into an interval no shorter than PT5M', () => {
+      assert.equal(evaluationIntervalFromMinutes(1), 'PT5M');
+      assert.equal(evaluationIntervalFromMinutes(15), 'PT15M');
+      assert.equal(evaluationIntervalFromMinutes(7.2), 'PT8M');
+    });
+  });
+
+  describe('enable call spacing', () => {
+    const t0 = Date.parse('2025-06-01T12:00:00Z');
+    const cases: Array<[string, number | undefined, number, number]> = [
+      ['first call', undefined, t0, 0],
+      ['right after the last call', t0, t0, 30_000],
+      ['10 s later', t0, t0 + 10_000, 20_000],
+      ['exactly 30 s later', t0, t0 + 30_000, 0],
+      ['a minute later', t0, t0 + 60_000, 0],
+    ];
+    for (const [name, last, now, wait] of cases) {
+      it(`${name}: waits ${wait} ms`, () => assert.equal(enableAutoscaleWaitMs(last, now), wait));
+    }
+    it('adds a safety margin when asked', () => assert.equal(enableAutoscaleWaitMs(t0, t0 + 10_000, 1_000), 21_000));
+  });
+});
