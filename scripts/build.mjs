@@ -6,9 +6,12 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
+// A task folder counts once it has both its manifest and its code: a task.json may land before the
+// code (the manifest of a task still being written), and esbuild cannot bundle a missing entry point.
 export function taskFolders() {
   return readdirSync(path.join(root, 'tasks'), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && /V\d+$/.test(d.name) && existsSync(path.join(root, 'tasks', d.name, 'task.json')))
+    .filter((d) => d.isDirectory() && /V\d+$/.test(d.name))
+    .filter((d) => ['task.json', 'src/index.ts'].every((f) => existsSync(path.join(root, 'tasks', d.name, f))))
     .map((d) => d.name)
     .sort();
 }
