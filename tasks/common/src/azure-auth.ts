@@ -1,0 +1,146 @@
+// AzureRM service connection -> TokenCredential (secret, certificate, workload identity, managed
+// identity), for public, sovereign and custom clouds alike: the authority, the ARM endpoint and the
+// ARM audience all come from the connection. @azure/identity is loaded only when a credential is made.
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import { type Clock, systemClock } from './clock';
+import { CloudError, describeError, InputError } from './errors';
+import { type AzureConnection, DEFAULT_AUTHORITY } from './params/azure-connection';
+import { type CoreProxySettings, toCoreProxySettings } from './proxy';
+import type { ProxyConfig } from './task-io';
+
+/** Azure DevOps' Entra application id: tokens for it authenticate to Azure DevOps REST and register agents. */
+export const DEVOPS_RESOURCE = '499b84ac-1321-427f-aa17-267ca6975798';
+export const DEVOPS_SCOPE = `${DEVOPS_RESOURCE}/.default`;
+export const BATCH_SCOPE = 'https://batch.core.windows.net/.default';
+/** Tokens with less than this left are renewed before use. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** `<resource>/.default`, with one trailing '/' of the resource dropped. */
+export function scopeFor(resource: string): string {
+  return `${resource.endsWith('/') ? resource.slice(0, -1) : resource}/.default`;
+}
+
+export function armScope(connection: AzureConnection): string {
+  return scopeFor(connection.armResource);
+}
+
+/** Options every ARM client gets: the connection's endpoint and audience (the SDK's defaults only fit public Azure). */
+export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig): { endpoint: string; credentialScopes: string[]; proxyOptions?: CoreProxySettings } {
+  return {
+    endpoint: connection.armUrl.replace(/\/+$/, ''),
+    credentialScopes: [armScope(connection)],
+    proxyOptions: toCoreProxySettings(proxy),
+  };
+}
+
+/** Instance discovery only works against Microsoft's public authority; any other host must skip it. */
+export function needsInstanceDiscoveryDisabled(authorityHost: string): boolean {
+  return new URL(authorityHost).host.toLowerCase() !== new URL(DEFAULT_AUTHORITY).host;
+}
+
+/** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
+export class RefreshingCredential implements TokenCredential {
+  private readonly cache = new Map<string, AccessToken>();
+  private readonly pending = new Map<string, Promise<AccessToken>>();
+
+  constructor(private readonly inner: TokenCredential, private readonly clock: Clock = systemClock) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
+    const key = [scopes].flat().sort().join(' ');
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresOnTimestamp - this.clock.now() > REFRESH_MARGIN_MS) return cached;
+    let request = this.pending.get(key);
+    if (!request) {
+      request = (async () => {
+        const token = await this.inner.getToken(scopes, options);
+        if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${key}`);
+        this.cache.set(key, token);
+        return token;
+      })().finally(() => this.pending.delete(key));
+      this.pending.set(key, request);
+    }
+    return request;
+  }
+}
+
+export interface CredentialDeps {
+  /** Fetches a fresh OIDC token of the job for this connection (workload identity federation). */
+  getOidcToken?: () => Promise<string>;
+  proxy?: ProxyConfig;
+  clock?: Clock;
+}
+
+type IdentityModule = typeof import('@azure/identity');
+
+function loadIdentity(): IdentityModule {
+  // Loaded on first use so the task starts fast and tasks that never need Entra never load MSAL.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@azure/identity') as IdentityModule;
+}
+
+/** Which @azure/identity class a connection maps to (exposed for tests and logs). */
+export function credentialKind(connection: AzureConnection): 'ClientSecretCredential' | 'ClientCertificateCredential' | 'ClientAssertionCredential' | 'ManagedIdentityCredential' {
+  switch (connection.scheme) {
+    case 'WorkloadIdentityFederation':
+      return 'ClientAssertionCredential';
+    case 'ManagedServiceIdentity':
+      return 'ManagedIdentityCredential';
+    default:
+      return connection.authenticationType === 'spnCertificate' ? 'ClientCertificateCredential' : 'ClientSecretCredential';
+  }
+}
+
+/** The raw @azure/identity credential for the connection (no caching of ours). */
+export function createIdentityCredential(connection: AzureConnection, deps: CredentialDeps = {}, identity: IdentityModule = loadIdentity()): TokenCredential {
+  const options = {
+    authorityHost: connection.authorityHost,
+    disableInstanceDiscovery: needsInstanceDiscoveryDisabled(connection.authorityHost),
+    proxyOptions: toCoreProxySettings(deps.proxy),
+  };
+  const tenantId = connection.tenantId ?? '';
+  const clientId = connection.clientId ?? '';
+  switch (credentialKind(connection)) {
+    case 'ClientAssertionCredential': {
+      const getOidcToken = deps.getOidcToken;
+      if (!getOidcToken) {
+        throw new InputError(connection.input,
+          `The service connection in input '${connection.input}' uses workload identity federation, which needs the job's OIDC token; ` +
+          'run the task in an Azure Pipelines job (System.CollectionUri, System.PlanId, System.JobId and the job access token must be set)');
+      }
+      // A fresh assertion for every token request: OIDC tokens of the job live only minutes.
+      return new identity.ClientAssertionCredential(tenantId, clientId, async () => {
+        try {
+          return await getOidcToken();
+        } catch (error) {
+          throw new CloudError('Azure DevOps', `Cannot get the job's OIDC token for the service connection in '${connection.input}': ${describeError(error)}`,
+            undefined, undefined, { cause: error });
+        }
+      }, options);
+    }
+    case 'ManagedIdentityCredential':
+      return connection.clientId ? new identity.ManagedIdentityCredential({ clientId: connection.clientId, ...options }) : new identity.ManagedIdentityCredential(options);
+    case 'ClientCertificateCredential':
+      return new identity.ClientCertificateCredential(tenantId, clientId, { certificate: connection.certificatePem ?? '' }, options);
+    case 'ClientSecretCredential':
+      return new identity.ClientSecretCredential(tenantId, clientId, connection.clientSecret ?? '', options);
+  }
+}
+
+/** The credential the tasks use: @azure/identity behind a cache that renews tokens 5 minutes early. */
+export function createAzureCredential(connection: AzureConnection, deps: CredentialDeps = {}): TokenCredential {
+  let inner: TokenCredential | undefined;
+  const lazy: TokenCredential = {
+    getToken: (scopes, options) => {
+      inner ??= createIdentityCredential(connection, deps);
+      return inner.getToken(scopes, options);
+    },
+  };
+  return new RefreshingCredential(lazy, deps.clock);
+}
+
+/** Turns an Entra failure into a message naming the connection. */
+export function authenticationError(connection: AzureConnection, error: unknown): CloudError {
+  return new CloudError('Microsoft Entra ID',
+    `Authentication with the service connection in input '${connection.input}' failed: ${describeError(error)}. ` +
+    'Check the connection (Project settings > Service connections > Verify)', undefined, undefined, { cause: error });
+}

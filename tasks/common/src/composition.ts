@@ -1,0 +1,116 @@
+// The composition root shared by the three tasks: turns validated params and the TaskIO port into
+// the adapters the use cases take (credential, Azure DevOps client, provider), and turns the
+// outcome into a task result. Nothing here runs at import time.
+import type { TokenCredential } from '@azure/core-auth';
+import { createAzureCredential } from './azure-auth';
+import { type Cancellation, onTermination } from './cancellation';
+import { type Clock, systemClock } from './clock';
+import type { AgentPoolClient } from './devops/agent-pool-client';
+import { NodeApiAgentPoolClient } from './devops/node-api-pool-client';
+import { createOidcTokenSource } from './devops/oidc';
+import { createDevOpsTokenSource } from './devops/token-source';
+import { describeError, InputError, isCancellation } from './errors';
+import type { AzureConnection } from './params/azure-connection';
+import type { DevOpsAuth } from './params/devops-auth';
+import type { PipelineContext } from './params/pipeline';
+import type { ProviderParams } from './params/provider-params';
+import { createProvider } from './providers/factory';
+import type { AgentProvider } from './providers/provider';
+import { SecretMasker } from './secrets';
+import type { TaskIO } from './task-io';
+
+export class TaskContext {
+  readonly masker = new SecretMasker();
+  readonly clock: Clock = systemClock;
+  readonly started: number;
+  private cancellation?: Cancellation;
+
+  constructor(readonly io: TaskIO) {
+    this.started = this.clock.now();
+  }
+
+  /** Masks a secret in the job log (setSecret) and in everything the task formats itself. */
+  secret(value: string | undefined): void {
+    if (!value) return;
+    this.io.setSecret(value);
+    this.masker.add(value);
+  }
+
+  /** SIGINT/SIGTERM handling; `cancel` stops the work, `hard` ends cloud calls 10 s later. */
+  get signals(): Cancellation {
+    this.cancellation ??= onTermination();
+    return this.cancellation;
+  }
+
+  proxy = (url: string) => this.io.getProxy(url);
+
+  credential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
+    if (!connection) return undefined;
+    this.secret(connection.clientSecret);
+    this.secret(connection.certificatePem);
+    const getOidcToken = connection.scheme === 'WorkloadIdentityFederation'
+      ? (() => {
+        const source = createOidcTokenSource(pipeline, connection.id, this.io.getProxy(pipeline.collectionUri));
+        return async () => {
+          const token = await source();
+          this.secret(token);
+          return token;
+        };
+      })()
+      : undefined;
+    return createAzureCredential(connection, { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), clock: this.clock });
+  }
+
+  devopsClient(auth: DevOpsAuth, pipeline: PipelineContext, credential: TokenCredential | undefined, options: { onRequest?: () => void; deadline?: () => number | undefined } = {}): AgentPoolClient {
+    return new NodeApiAgentPoolClient({
+      collectionUri: pipeline.collectionUri,
+      tokenSource: createDevOpsTokenSource(auth, credential, (token) => this.secret(token)),
+      identity: devopsIdentity(auth),
+      proxy: this.io.getProxy(pipeline.collectionUri),
+      clock: this.clock,
+      signal: this.signals.hard,
+      deadline: options.deadline,
+      onRequest: options.onRequest,
+      debug: (m) => this.io.debug(m),
+    });
+  }
+
+  provider(params: ProviderParams, connection: AzureConnection | undefined, credential: TokenCredential | undefined, deadline?: () => number | undefined): AgentProvider {
+    if (params.kind === 'batch' && params.auth.kind === 'sharedKey') this.secret(params.auth.accountKey);
+    if (params.registry?.password) this.secret(params.registry.password);
+    return createProvider(params, {
+      connection,
+      credential,
+      proxy: this.proxy,
+      clock: this.clock,
+      signal: this.signals.hard,
+      deadline,
+      debug: (m) => this.io.debug(m),
+    });
+  }
+
+  /** Runs the task body and sets the result; errors become a failed result with a masked message. */
+  async run(body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      const message = this.masker.mask(describeError(error));
+      if (error instanceof InputError) this.io.setResult('Failed', message);
+      else if (isCancellation(error)) this.io.setResult('Cancelled', message);
+      else this.io.setResult('Failed', message);
+    } finally {
+      this.cancellation?.dispose();
+    }
+  }
+}
+
+export function devopsIdentity(auth: DevOpsAuth): string {
+  switch (auth.mode) {
+    case 'azureServiceConnection':
+      return `the service principal of the service connection in '${auth.connection.input}'`;
+    case 'systemAccessToken':
+      return "the job access token (the project's build service identity)";
+    case 'pat':
+      return "the personal access token in 'registrationToken'";
+  }
+}

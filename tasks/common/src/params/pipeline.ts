@@ -1,0 +1,54 @@
+// What the task learns about the running pipeline from the agent's variables.
+import { InputError } from '../errors';
+import type { TaskIO } from '../task-io';
+
+export interface PipelineContext {
+  /** Build.BuildId, or Release.DeploymentId in classic release pipelines: binds agents to this run. */
+  runId: string;
+  /** System.JobId: stable across attempts of one job. */
+  jobId: string;
+  jobAttempt?: number;
+  /** System.CollectionUri with a trailing slash, e.g. https://dev.azure.com/contoso/. */
+  collectionUri: string;
+  projectId?: string;
+  planId?: string;
+  /** System.HostType: 'build', 'release', 'deployment' ...; also the hub of the job's OIDC endpoint. */
+  hostType: string;
+  /** The job access token (SystemVssConnection), already masked. */
+  jobAccessToken?: string;
+  /** Who started the run, for tags (Build.RequestedFor), if known. */
+  requestedFor?: string;
+}
+
+/** Reads the pipeline variables; the job token is masked before it is returned. */
+export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getEndpoint' | 'setSecret'>): PipelineContext {
+  const hostType = (io.getVariable('System.HostType') ?? 'build').toLowerCase();
+  const buildId = io.getVariable('Build.BuildId');
+  const deploymentId = io.getVariable('Release.DeploymentId');
+  // In a classic release Build.BuildId is the artifact's build, not this run.
+  const runId = hostType === 'release' || hostType === 'deployment' ? deploymentId ?? buildId : buildId ?? deploymentId;
+  if (!runId) {
+    throw new InputError('Build.BuildId',
+      'Neither Build.BuildId nor Release.DeploymentId is set: run this task in a build (YAML) or classic release pipeline');
+  }
+  const jobId = io.getVariable('System.JobId');
+  if (!jobId) throw new InputError('System.JobId', 'The variable System.JobId is not set: run this task in an agent job');
+  const collection = io.getVariable('System.CollectionUri') ?? io.getVariable('System.TeamFoundationCollectionUri');
+  if (!collection) {
+    throw new InputError('System.CollectionUri', 'The variable System.CollectionUri is not set: run this task in an Azure Pipelines job');
+  }
+  const jobAccessToken = io.getEndpoint('SystemVssConnection')?.authParameter('AccessToken') ?? io.getVariable('System.AccessToken');
+  if (jobAccessToken) io.setSecret(jobAccessToken);
+  const attempt = Number(io.getVariable('System.JobAttempt'));
+  return {
+    runId,
+    jobId,
+    jobAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : undefined,
+    collectionUri: collection.endsWith('/') ? collection : `${collection}/`,
+    projectId: io.getVariable('System.TeamProjectId'),
+    planId: io.getVariable('System.PlanId'),
+    hostType,
+    jobAccessToken,
+    requestedFor: io.getVariable('Build.RequestedFor') ?? io.getVariable('Release.RequestedFor'),
+  };
+}

@@ -1,0 +1,226 @@
+// AgentProvider on Azure Container Instances: one container group per agent, restartPolicy Never,
+// the registration secret only as the secureValue of AZP_TOKEN, tagged for Release and sweepers.
+import type { ContainerGroup, ContainerInstanceManagementClient, EnvironmentVariable } from '@azure/arm-containerinstance';
+import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '../agent-spec';
+import { type Clock, systemClock } from '../clock';
+import { CloudError, httpStatusOf } from '../errors';
+import type { AciParams } from '../params/provider-params';
+import { withRetry } from '../retry';
+import { explainCloudError } from './cloud-errors';
+import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
+
+/** The container's name inside each group. */
+export const AGENT_CONTAINER = 'agent';
+
+export interface AciClient {
+  containerGroups: Pick<ContainerInstanceManagementClient['containerGroups'], 'get' | 'beginCreateOrUpdateAndWait' | 'beginDeleteAndWait' | 'list' | 'listByResourceGroup'>;
+  containers: Pick<ContainerInstanceManagementClient['containers'], 'listLogs'>;
+}
+
+export interface AciProviderOptions {
+  /** Looks up the resource group's location (ARM GET resourceGroups) when input 'location' is empty. */
+  resourceGroupLocation: (resourceGroup: string) => Promise<string>;
+  identity: string;
+  clock?: Clock;
+  signal?: AbortSignal;
+  deadline?: () => number | undefined;
+  debug?: (message: string) => void;
+  /** LRO polling interval when the service sends no Retry-After (tests use a small one). */
+  pollIntervalMs?: number;
+}
+
+function resourceGroupOfId(id: string | undefined): string | undefined {
+  return id ? /\/resourceGroups\/([^/]+)\//i.exec(id)?.[1] : undefined;
+}
+
+/** Normalises ACI's provisioningState + instance states into one ResourceState. */
+export function aciState(group: ContainerGroup): { state: ResourceState; detail: string; exitCode?: number } {
+  const provisioning = group.provisioningState ?? 'Unknown';
+  const container = group.containers?.[0]?.instanceView?.currentState;
+  const groupState = group.instanceView?.state;
+  const detail = [`provisioning ${provisioning}`, groupState && `group ${groupState}`, container?.state && `container ${container.state}${container.detailStatus ? ` (${container.detailStatus})` : ''}`]
+    .filter(Boolean).join(', ');
+  const exitCode = container?.exitCode ?? undefined;
+  const p = provisioning.toLowerCase();
+  if (p === 'failed' || p === 'canceled' || p === 'unhealthy') return { state: 'failed', detail, exitCode };
+  if (container?.state?.toLowerCase() === 'terminated') {
+    return { state: exitCode === 0 ? 'succeeded' : 'failed', detail, exitCode };
+  }
+  switch (groupState?.toLowerCase()) {
+    case 'running':
+      return { state: container?.state?.toLowerCase() === 'waiting' ? 'creating' : 'running', detail, exitCode };
+    case 'succeeded':
+      return { state: 'succeeded', detail, exitCode };
+    case 'failed':
+      return { state: 'failed', detail, exitCode };
+    case 'stopped':
+      return { state: 'stopped', detail, exitCode };
+  }
+  if (p === 'succeeded' && container?.state?.toLowerCase() === 'running') return { state: 'running', detail, exitCode };
+  if (['pending', 'creating', 'repairing', 'accepted', 'succeeded'].includes(p)) return { state: 'creating', detail, exitCode };
+  return { state: 'unknown', detail, exitCode };
+}
+
+export class AciProvider implements AgentProvider {
+  readonly kind = 'aci';
+  private location?: string;
+  /** Resource groups learnt from listings, for releases without input 'resourceGroup'. */
+  private readonly groupsByName = new Map<string, string>();
+  private readonly clock: Clock;
+
+  constructor(private readonly params: AciParams, private readonly client: AciClient, private readonly options: AciProviderOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.location = params.location;
+  }
+
+  get description(): string {
+    return `Azure Container Instances (${this.params.resourceGroup ? `resource group ${this.params.resourceGroup}` : `subscription ${this.params.subscriptionId}`}${this.location ? `, ${this.location}` : ''})`;
+  }
+
+  private where(resourceGroup: string | undefined): string {
+    return `ACI ${resourceGroup ?? '?'}${this.location ? `/${this.location}` : ''}`;
+  }
+
+  private retry<T>(operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
+    return withRetry(fn, {
+      clock: this.clock,
+      signal: this.options.signal,
+      deadline: this.options.deadline?.(),
+      onRetry: (error, attempt, delay) => this.options.debug?.(`ARM ${operation}: retry ${attempt} in ${delay} ms (${String((error as Error)?.message ?? error)})`),
+    }).catch((error: unknown) => {
+      throw explainCloudError(error, { service: 'Azure Resource Manager', operation, identity: this.options.identity, image });
+    });
+  }
+
+  private resourceGroupFor(name: string): string | undefined {
+    return this.params.resourceGroup ?? this.groupsByName.get(name);
+  }
+
+  async prepare(): Promise<void> {
+    if (!this.location && this.params.resourceGroup) {
+      const rg = this.params.resourceGroup;
+      this.location = await this.retry(`reading resource group '${rg}'`, () => this.options.resourceGroupLocation(rg));
+    }
+  }
+
+  private containerGroup(spec: AgentSpec, secret: string): ContainerGroup {
+    const environmentVariables: EnvironmentVariable[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+    environmentVariables.push({ name: SECRET_ENV_NAME, secureValue: secret });
+    const registry = this.params.registry;
+    const group: ContainerGroup = {
+      location: this.location,
+      tags: spec.tags,
+      osType: spec.osType,
+      restartPolicy: 'Never',
+      priority: this.params.priority,
+      containers: [{
+        name: AGENT_CONTAINER,
+        image: spec.image,
+        resources: { requests: { cpu: spec.cpu, memoryInGB: spec.memoryGB } },
+        environmentVariables,
+      }],
+    };
+    if (registry) {
+      group.imageRegistryCredentials = [registry.identity
+        ? { server: registry.server, identity: registry.identity }
+        : { server: registry.server, username: registry.username, password: registry.password }];
+      if (registry.identity) group.identity = { type: 'UserAssigned', userAssignedIdentities: { [registry.identity]: {} } };
+    }
+    if (this.params.subnetId) group.subnetIds = [{ id: this.params.subnetId }];
+    return group;
+  }
+
+  async create(spec: AgentSpec, secret: string): Promise<CreatedAgent> {
+    const rg = this.params.resourceGroup;
+    if (!rg) throw new CloudError('Azure Resource Manager', "Input 'resourceGroup' is required to create container groups");
+    await this.prepare();
+    const group = this.containerGroup(spec, secret);
+    const result = await this.retry(`creating container group '${spec.name}'`, () =>
+      this.client.containerGroups.beginCreateOrUpdateAndWait(rg, spec.name, group, {
+        abortSignal: this.options.signal,
+        updateIntervalInMs: this.options.pollIntervalMs,
+      }), spec.image);
+    if ((result.provisioningState ?? '').toLowerCase() === 'failed') {
+      const status = await this.get(spec.name);
+      throw new CloudError('Azure Resource Manager',
+        `Container group '${spec.name}' failed to provision: ${status?.failure ?? status?.events.slice(-3).join('; ') ?? 'no details'}`, undefined, 'ProvisioningFailed');
+    }
+    return { name: spec.name, resourceId: result.id ?? spec.name, where: this.where(rg) };
+  }
+
+  private toResource(group: ContainerGroup): AgentStatus {
+    const { state, detail, exitCode } = aciState(group);
+    const container = group.containers?.[0];
+    const events = [...(group.instanceView?.events ?? []), ...(container?.instanceView?.events ?? [])]
+      .map((e) => `${e.lastTimestamp ? new Date(e.lastTimestamp).toISOString() : ''} ${e.type ?? ''} ${e.name ?? ''}: ${e.message ?? ''}`.trim());
+    const current = container?.instanceView?.currentState;
+    const rg = resourceGroupOfId(group.id) ?? this.params.resourceGroup;
+    return {
+      name: group.name ?? '',
+      resourceId: group.id ?? '',
+      where: this.where(rg),
+      state,
+      detail,
+      tags: group.tags ?? {},
+      exitCode,
+      events,
+      failure: state === 'failed' ? current?.detailStatus ?? undefined : undefined,
+      createdAt: current?.startTime ? new Date(current.startTime) : undefined,
+      finishedAt: current?.finishTime ? new Date(current.finishTime) : undefined,
+    };
+  }
+
+  async get(name: string): Promise<AgentStatus | undefined> {
+    const rg = this.resourceGroupFor(name);
+    if (!rg) return undefined;
+    try {
+      const group = await this.retry(`reading container group '${name}'`, () => this.client.containerGroups.get(rg, name));
+      return this.toResource(group);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listByRun(runId: string): Promise<AgentResource[]> {
+    const rg = this.params.resourceGroup;
+    const groups = await this.retry('listing container groups', async () => {
+      const all: ContainerGroup[] = [];
+      const pages = rg ? this.client.containerGroups.listByResourceGroup(rg) : this.client.containerGroups.list();
+      for await (const group of pages) all.push(group);
+      return all;
+    });
+    return groups
+      .filter((g) => g.tags?.[TAG_CREATOR] === CREATOR && g.tags?.[TAG_RUN] === runId)
+      .map((g) => {
+        const groupRg = resourceGroupOfId(g.id);
+        if (g.name && groupRg) this.groupsByName.set(g.name, groupRg);
+        return this.toResource(g);
+      });
+  }
+
+  async logTail(name: string, lines: number): Promise<string | undefined> {
+    const rg = this.resourceGroupFor(name);
+    if (!rg) return undefined;
+    try {
+      const logs = await this.retry(`reading the log of '${name}'`, () => this.client.containers.listLogs(rg, name, AGENT_CONTAINER, { tail: lines }));
+      return logs.content ?? undefined;
+    } catch (error) {
+      this.options.debug?.(`no log for ${name}: ${String((error as Error)?.message ?? error)}`);
+      return undefined;
+    }
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const rg = this.resourceGroupFor(name);
+    if (!rg) return false;
+    try {
+      await this.retry(`deleting container group '${name}'`, () =>
+        this.client.containerGroups.beginDeleteAndWait(rg, name, { abortSignal: this.options.signal, updateIntervalInMs: this.options.pollIntervalMs }));
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+}

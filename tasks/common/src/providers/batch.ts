@@ -1,0 +1,219 @@
+// AgentProvider on Azure Batch: one container task per agent in a job on the user's pool. Batch has
+// no secure environment settings, so the docs recommend short-lived registration tokens here.
+import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
+import { type AgentSpec, AGENT_CAPABILITY, RUN_CAPABILITY, SECRET_ENV_NAME } from '../agent-spec';
+import { type Clock, systemClock } from '../clock';
+import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
+import type { BatchParams } from '../params/provider-params';
+import { withRetry } from '../retry';
+import { explainCloudError } from './cloud-errors';
+import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
+
+export interface BatchClient {
+  job: Pick<BatchServiceClient['job'], 'get' | 'add'>;
+  task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'>;
+  file: Pick<BatchServiceClient['file'], 'getFromTask'>;
+}
+
+export interface BatchProviderOptions {
+  identity: string;
+  clock?: Clock;
+  signal?: AbortSignal;
+  deadline?: () => number | undefined;
+  debug?: (message: string) => void;
+}
+
+/** Minimum time a finished task's files stay on the node. */
+const MIN_RETENTION_MINUTES = 10;
+
+export function batchState(task: BatchServiceModels.CloudTask): { state: ResourceState; detail: string; exitCode?: number; failure?: string } {
+  const info = task.executionInfo;
+  const failure = info?.failureInfo ? `${info.failureInfo.code ?? info.failureInfo.category}: ${info.failureInfo.message ?? ''}`.trim() : undefined;
+  const exitCode = info?.exitCode;
+  const detail = `task ${task.state ?? 'unknown'}${exitCode !== undefined ? `, exit code ${exitCode}` : ''}${info?.containerInfo?.state ? `, container ${info.containerInfo.state}` : ''}`;
+  switch (task.state) {
+    case 'active':
+    case 'preparing':
+      return { state: 'creating', detail };
+    case 'running':
+      return { state: 'running', detail };
+    case 'completed':
+      return { state: failure || info?.result === 'failure' || (exitCode ?? 0) !== 0 ? 'failed' : 'succeeded', detail, exitCode, failure };
+    default:
+      return { state: 'unknown', detail, exitCode, failure };
+  }
+}
+
+async function readTail(stream: NodeJS.ReadableStream | undefined, lines: number): Promise<string | undefined> {
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(buffer);
+    size += buffer.length;
+    while (size > 256 * 1024 && chunks.length > 1) size -= (chunks.shift() as Buffer).length; // keep the end only
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/).slice(-lines - 1).join('\n');
+}
+
+export class BatchProvider implements AgentProvider {
+  readonly kind = 'batch';
+  private prepared = false;
+  private readonly clock: Clock;
+
+  constructor(private readonly params: BatchParams, private readonly client: BatchClient, private readonly options: BatchProviderOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get description(): string {
+    return `Azure Batch (${new URL(this.params.accountUrl).host}, pool ${this.params.poolId || '?'}, job ${this.params.jobId})`;
+  }
+
+  private get where(): string {
+    return `Batch pool ${this.params.poolId || '?'} (job ${this.params.jobId})`;
+  }
+
+  private retry<T>(operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
+    return withRetry(fn, {
+      clock: this.clock,
+      signal: this.options.signal,
+      deadline: this.options.deadline?.(),
+      onRetry: (error, attempt, delay) => this.options.debug?.(`Batch ${operation}: retry ${attempt} in ${delay} ms (${String((error as Error)?.message ?? error)})`),
+    }).catch((error: unknown) => {
+      throw explainCloudError(error, { service: 'Azure Batch', operation, identity: this.options.identity, image });
+    });
+  }
+
+  /** Makes sure the job exists on the configured pool (created if missing; JobExists from a concurrent creator is fine). */
+  async prepare(): Promise<void> {
+    if (this.prepared) return;
+    const { jobId, poolId } = this.params;
+    let job: BatchServiceModels.CloudJob | undefined;
+    try {
+      job = await this.retry(`reading Batch job '${jobId}'`, () => this.client.job.get(jobId));
+    } catch (error) {
+      if (httpStatusOf(error) !== 404) throw error;
+    }
+    if (!job) {
+      try {
+        await this.retry(`creating Batch job '${jobId}'`, () => this.client.job.add({ id: jobId, poolInfo: { poolId }, onAllTasksComplete: 'noaction' }));
+      } catch (error) {
+        if (errorCodeOf((error as { cause?: unknown }).cause ?? error) !== 'JobExists' && httpStatusOf(error) !== 409) throw error;
+      }
+    } else if (poolId && job.poolInfo?.poolId && job.poolInfo.poolId.toLowerCase() !== poolId.toLowerCase()) {
+      throw new CloudError('Azure Batch',
+        `Batch job '${jobId}' runs its tasks on pool '${job.poolInfo.poolId}', not on '${poolId}': set input 'batchJobId' to a job of your own for this pool`);
+    } else if (job.state && job.state !== 'active') {
+      throw new CloudError('Azure Batch', `Batch job '${jobId}' is ${job.state} and takes no new tasks: set input 'batchJobId' to another job or delete this one`);
+    }
+    this.prepared = true;
+  }
+
+  private taskParameter(spec: AgentSpec, secret: string): BatchServiceModels.TaskAddParameter {
+    const environmentSettings = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+    environmentSettings.push({ name: SECRET_ENV_NAME, value: secret });
+    const registry = this.params.registry;
+    return {
+      id: spec.name,
+      displayName: `Azure Pipelines agent ${spec.name} (run ${spec.runId}, pool ${spec.pool})`,
+      // Empty: the container runs its image's entrypoint.
+      commandLine: '',
+      containerSettings: {
+        imageName: spec.image,
+        registry: registry
+          ? registry.identity
+            ? { registryServer: registry.server, identityReference: { resourceId: registry.identity } }
+            : { registryServer: registry.server, userName: registry.username, password: registry.password }
+          : undefined,
+      },
+      environmentSettings,
+      userIdentity: { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } },
+      constraints: { retentionTime: `PT${Math.max(MIN_RETENTION_MINUTES, spec.keepFailedMinutes)}M`, maxTaskRetryCount: 0 },
+    };
+  }
+
+  async create(spec: AgentSpec, secret: string): Promise<CreatedAgent> {
+    await this.prepare();
+    await this.retry(`adding Batch task '${spec.name}'`, () => this.client.task.add(this.params.jobId, this.taskParameter(spec, secret)), spec.image);
+    return { name: spec.name, resourceId: `${this.params.accountUrl}/jobs/${this.params.jobId}/tasks/${spec.name}`, where: this.where };
+  }
+
+  private toStatus(task: BatchServiceModels.CloudTask): AgentStatus {
+    const { state, detail, exitCode, failure } = batchState(task);
+    const env = Object.fromEntries((task.environmentSettings ?? []).map((e) => [e.name, e.value ?? '']));
+    const details = task.executionInfo?.failureInfo?.details?.map((d) => `${d.name}: ${d.value}`) ?? [];
+    return {
+      name: task.id ?? '',
+      resourceId: task.url ?? `${this.params.accountUrl}/jobs/${this.params.jobId}/tasks/${task.id}`,
+      where: this.where,
+      state,
+      detail,
+      tags: { run: env[RUN_CAPABILITY] ?? '', agent: env[AGENT_CAPABILITY] ?? '' },
+      exitCode,
+      events: [failure, ...details, task.executionInfo?.containerInfo?.error].filter((s): s is string => Boolean(s)),
+      failure,
+      createdAt: task.creationTime ? new Date(task.creationTime) : undefined,
+      finishedAt: task.executionInfo?.endTime ? new Date(task.executionInfo.endTime) : undefined,
+    };
+  }
+
+  async get(name: string): Promise<AgentStatus | undefined> {
+    try {
+      const task = await this.retry(`reading Batch task '${name}'`, () => this.client.task.get(this.params.jobId, name));
+      return this.toStatus(task);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listByRun(runId: string): Promise<AgentResource[]> {
+    const tasks: BatchServiceModels.CloudTask[] = [];
+    try {
+      let page = await this.retry('listing Batch tasks', () => this.client.task.list(this.params.jobId));
+      tasks.push(...page);
+      while (page.odatanextLink) {
+        const next = page.odatanextLink;
+        page = await this.retry('listing Batch tasks', () => this.client.task.listNext(next));
+        tasks.push(...page);
+      }
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return []; // no job, so no task
+      throw error;
+    }
+    return tasks
+      .filter((t) => (t.environmentSettings ?? []).some((e) => e.name === RUN_CAPABILITY && e.value === runId) &&
+        (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY))
+      .map((t) => this.toStatus(t));
+  }
+
+  async logTail(name: string, lines: number): Promise<string | undefined> {
+    try {
+      const file = await this.client.file.getFromTask(this.params.jobId, name, 'stderr.txt');
+      const stderr = await readTail(file.readableStreamBody, lines);
+      const out = await this.client.file.getFromTask(this.params.jobId, name, 'stdout.txt');
+      const stdout = await readTail(out.readableStreamBody, lines);
+      return [stdout, stderr].filter(Boolean).join('\n') || undefined;
+    } catch (error) {
+      this.options.debug?.(`no log for ${name}: ${String((error as Error)?.message ?? error)}`);
+      return undefined;
+    }
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const { jobId } = this.params;
+    const existing = await this.get(name);
+    if (!existing) return false;
+    try {
+      if (existing.state === 'creating' || existing.state === 'running') {
+        await this.retry(`terminating Batch task '${name}'`, () => this.client.task.terminate(jobId, name));
+      }
+      await this.retry(`deleting Batch task '${name}'`, () => this.client.task.deleteMethod(jobId, name));
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+}

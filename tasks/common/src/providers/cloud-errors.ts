@@ -1,0 +1,44 @@
+// ARM and Batch SDK errors turned into messages a pipeline user can act on.
+import { CloudError, type ServiceName, describeError, errorCodeOf, httpStatusOf, isCancellation, TaskError } from '../errors';
+
+export interface ErrorContext {
+  service: ServiceName;
+  /** What was being done: "creating container group eph-1-abc-0". */
+  operation: string;
+  /** Who authenticates, e.g. "the service principal of 'azureSubscription'". */
+  identity: string;
+  image?: string;
+}
+
+function batchMessage(error: unknown): string | undefined {
+  const body = (error as { body?: { message?: { value?: string } | string } } | undefined)?.body;
+  const message = typeof body?.message === 'string' ? body.message : body?.message?.value;
+  return message?.split('\nRequestId:')[0];
+}
+
+/** Classifies a permanent cloud error; transient ones are retried before this is reached. */
+export function explainCloudError(error: unknown, context: ErrorContext): unknown {
+  if (error instanceof TaskError || isCancellation(error)) return error;
+  const status = httpStatusOf(error);
+  const code = errorCodeOf(error) ?? '';
+  const detail = batchMessage(error) ?? describeError(error);
+  const make = (message: string) => new CloudError(context.service, message, status, code || undefined, { cause: error });
+  const lower = `${code} ${detail}`.toLowerCase();
+  if (code === 'InaccessibleImage' || lower.includes('inaccessibleimage')) {
+    return make(`The image${context.image ? ` '${context.image}'` : ''} cannot be pulled (InaccessibleImage) while ${context.operation}: check input 'image' and the registry inputs (registryServer, registryUsername/registryPassword or registryIdentity). ${detail}`);
+  }
+  if (lower.includes('quota') || code === 'ContainerGroupQuotaReached' || code === 'ActiveJobAndScheduleQuotaReached') {
+    return make(`A quota was reached while ${context.operation}: ${detail}. Ask for a higher quota, lower 'count', or use another region`);
+  }
+  if (status === 401 || /^(AuthenticationFailed|InvalidAuthenticationToken\w*|ExpiredAuthenticationToken)$/.test(code)) {
+    return make(`${context.service} did not accept ${context.identity} (${code || status}) while ${context.operation}: ${detail}`);
+  }
+  if (status === 403 || code === 'AuthorizationFailed' || code === 'InsufficientAccountPermissions') {
+    return make(`${context.identity} is not allowed to do this (${code || status}) while ${context.operation}: ${detail}. ` +
+      (context.service === 'Azure Batch' ? 'Grant it the Azure Batch Data Contributor role on the account' : 'Grant it the Contributor role on the resource group'));
+  }
+  if (code === 'ResourceGroupNotFound') return make(`The resource group in input 'resourceGroup' does not exist: ${detail}`);
+  if (code === 'SubscriptionNotFound' || code === 'InvalidSubscriptionId') return make(`The subscription cannot be used: ${detail}. Check input 'subscriptionId' or the service connection`);
+  if (code === 'PoolNotFound') return make(`The Batch pool in input 'batchPoolId' does not exist: ${detail}`);
+  return make(`${context.service} failed while ${context.operation}${code ? ` (${code})` : status ? ` (${status})` : ''}: ${detail}`);
+}

@@ -1,0 +1,80 @@
+// Builds the provider the inputs ask for, loading only that provider's SDK.
+import type { TokenCredential } from '@azure/core-auth';
+import { armClientOptions, BATCH_SCOPE } from '../azure-auth';
+import type { Clock } from '../clock';
+import { CloudError } from '../errors';
+import type { AzureConnection } from '../params/azure-connection';
+import type { ProviderParams } from '../params/provider-params';
+import { type ProxyLookup, toCoreProxySettings } from '../proxy';
+import { AciProvider } from './aci';
+import { BatchProvider } from './batch';
+import type { AgentProvider } from './provider';
+
+export interface ProviderContext {
+  connection?: AzureConnection;
+  credential?: TokenCredential;
+  proxy: ProxyLookup;
+  clock?: Clock;
+  signal?: AbortSignal;
+  deadline?: () => number | undefined;
+  debug?: (message: string) => void;
+}
+
+type AciModule = typeof import('@azure/arm-containerinstance');
+type BatchModule = typeof import('@azure/batch');
+type RestPipelineModule = typeof import('@azure/core-rest-pipeline');
+
+const RESOURCE_GROUPS_API_VERSION = '2021-04-01';
+
+function connectionIdentity(connection: AzureConnection | undefined): string {
+  return connection ? `the identity of the service connection in '${connection.input}'` : 'the Batch shared key';
+}
+
+export function createProvider(params: ProviderParams, context: ProviderContext): AgentProvider {
+  const common = { clock: context.clock, signal: context.signal, deadline: context.deadline, debug: context.debug };
+  if (params.kind === 'aci') {
+    const { connection, credential } = context;
+    if (!connection || !credential) throw new CloudError('Azure Resource Manager', "Azure Container Instances need the service connection in input 'azureSubscription'");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@azure/arm-containerinstance') as AciModule;
+    const options = armClientOptions(connection, context.proxy(connection.armUrl));
+    const client = new sdk.ContainerInstanceManagementClient(credential, params.subscriptionId, options);
+    const resourceGroupLocation = async (resourceGroup: string): Promise<string> => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const rest = require('@azure/core-rest-pipeline') as RestPipelineModule;
+      const url = `${options.endpoint}/subscriptions/${encodeURIComponent(params.subscriptionId)}/resourcegroups/${encodeURIComponent(resourceGroup)}?api-version=${RESOURCE_GROUPS_API_VERSION}`;
+      const response = await client.sendRequest(rest.createPipelineRequest({ url, method: 'GET', abortSignal: context.signal }));
+      const body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as { location?: string; error?: { code?: string; message?: string } }) : {};
+      if (response.status >= 300 || !body.location) {
+        const error = new CloudError('Azure Resource Manager',
+          `Resource group '${resourceGroup}' cannot be read (${body.error?.code ?? response.status}): ${body.error?.message ?? 'no location'}. Check input 'resourceGroup' or set 'location'`,
+          response.status, body.error?.code);
+        // Transient answers are retried by the provider; everything else is final.
+        throw response.status === 429 || response.status >= 500 ? Object.assign(new Error(error.message), { statusCode: response.status, cause: error, responseHeaders: response.headers.toJSON() }) : error;
+      }
+      return body.location.toLowerCase().replace(/\s+/g, '');
+    };
+    return new AciProvider(params, client, { ...common, resourceGroupLocation, identity: connectionIdentity(connection) });
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('@azure/batch') as BatchModule;
+  let credentials: ConstructorParameters<BatchModule['BatchServiceClient']>[0];
+  if (params.auth.kind === 'sharedKey') {
+    credentials = new sdk.BatchSharedKeyCredentials(params.auth.accountName, params.auth.accountKey);
+  } else {
+    const credential = context.credential;
+    if (!credential) throw new CloudError('Azure Batch', "Azure Batch with Entra authentication needs the service connection in input 'azureSubscription'");
+    credentials = {
+      signRequest: async (request) => {
+        const token = await credential.getToken(BATCH_SCOPE, { abortSignal: context.signal });
+        if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${BATCH_SCOPE}`);
+        request.headers.set('authorization', `Bearer ${token.token}`);
+        return request;
+      },
+    };
+  }
+  const proxy = toCoreProxySettings(context.proxy(params.accountUrl));
+  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, proxy ? { proxySettings: proxy } : undefined);
+  return new BatchProvider(params, client, { ...common, identity: params.auth.kind === 'sharedKey' ? 'the Batch shared key' : connectionIdentity(context.connection) });
+}

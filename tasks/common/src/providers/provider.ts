@@ -1,0 +1,57 @@
+// The AgentProvider port: where agent containers run (Azure Container Instances, Azure Batch).
+// Providers never read inputs; they get an AgentSpec and the registration secret.
+import type { AgentSpec } from '../agent-spec';
+
+/** The life of an agent's container or task, normalised across providers. */
+export type ResourceState = 'creating' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'unknown';
+
+export interface AgentResource {
+  name: string;
+  /** ARM resource id or Batch task URL. */
+  resourceId: string;
+  /** Where it runs, for people: "ACI build-agents/eastus", "Batch pool agents". */
+  where: string;
+  state: ResourceState;
+  /** The provider's own words for the state, e.g. "provisioning Succeeded, container Running". */
+  detail: string;
+  tags: Record<string, string>;
+  createdAt?: Date;
+  finishedAt?: Date;
+}
+
+export interface AgentStatus extends AgentResource {
+  exitCode?: number;
+  /** Container events or Batch failure details, oldest first, one line each. */
+  events: string[];
+  /** The service's failure message (ACI error, Batch failureInfo), if any. */
+  failure?: string;
+}
+
+export interface CreatedAgent {
+  name: string;
+  resourceId: string;
+  where: string;
+}
+
+export interface AgentProvider {
+  readonly kind: 'aci' | 'batch';
+  /** For logs: "Azure Container Instances (resource group build-agents)". */
+  readonly description: string;
+  /** One-time preparation before creating (resolve the location, make sure the Batch job exists). */
+  prepare(): Promise<void>;
+  /** Creates the agent's container group or task; `secret` reaches it only as a secure value. */
+  create(spec: AgentSpec, secret: string): Promise<CreatedAgent>;
+  /** The agent's resource with its current state, or undefined when it does not exist. */
+  get(name: string): Promise<AgentStatus | undefined>;
+  /** Every resource this extension created for the run. */
+  listByRun(runId: string): Promise<AgentResource[]>;
+  /** The last `lines` lines of the agent's log, when the service has it. */
+  logTail(name: string, lines: number): Promise<string | undefined>;
+  /** Deletes (Batch: terminates then deletes); false when it did not exist. */
+  delete(name: string): Promise<boolean>;
+}
+
+/** True when the container or task has ended (or never started) and no agent will come from it. */
+export function hasEnded(state: ResourceState): boolean {
+  return state === 'failed' || state === 'succeeded' || state === 'stopped';
+}

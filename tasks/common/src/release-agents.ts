@@ -1,0 +1,146 @@
+// ReleaseEphemeralAgent's use case: disable each agent, delete its registration, then delete its
+// container group or Batch task. An agent still running a job is left (for the sweeper) and
+// reported. Safe to run twice: what is already gone is simply not found.
+import { AGENT_CAPABILITY, RUN_CAPABILITY, TAG_KEEP_FAILED_MINUTES } from './agent-spec';
+import type { Clock } from './clock';
+import { mapSettled } from './concurrency';
+import type { AgentPoolClient, PoolAgent } from './devops/agent-pool-client';
+import { describeError } from './errors';
+import type { AgentProvider, AgentResource } from './providers/provider';
+import type { ReleaseSummaryRow } from './summary';
+import type { Logger } from './task-io';
+
+export const RELEASE_CONCURRENCY = 8;
+
+export interface ReleasePlan {
+  agentPool: string;
+  runId: string;
+  /** Explicit names; undefined = every agent and resource of the run. */
+  agentNames?: readonly string[];
+}
+
+export interface ReleaseDeps {
+  devops: AgentPoolClient;
+  provider: AgentProvider;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ReleaseOutcome {
+  rows: ReleaseSummaryRow[];
+  /** Agents left because they run a job. */
+  busy: string[];
+  /** Things that could not be removed (each with the reason). */
+  failures: string[];
+}
+
+function isOurs(agent: PoolAgent, runId: string): boolean {
+  const caps = Object.fromEntries(Object.entries(agent.capabilities).map(([k, v]) => [k.toUpperCase(), v]));
+  return caps[RUN_CAPABILITY] === runId && caps[AGENT_CAPABILITY] !== undefined;
+}
+
+function isRunningJob(agent: PoolAgent): boolean {
+  return agent.assignedRequest !== undefined && !agent.assignedRequest.finished;
+}
+
+export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promise<ReleaseOutcome> {
+  const { devops, provider, log } = deps;
+  const pool = await devops.findPool(plan.agentPool);
+  const named = plan.agentNames ? new Set(plan.agentNames.map((n) => n.toLowerCase())) : undefined;
+
+  // What exists: registrations (one list request) and containers/tasks.
+  const agents = named
+    ? await devops.listAgents(pool.id, { names: plan.agentNames, includeAssignedRequest: true })
+    : (await devops.listAgents(pool.id, {
+      demands: [`${RUN_CAPABILITY} -equals ${plan.runId}`, AGENT_CAPABILITY], includeCapabilities: true, includeAssignedRequest: true,
+    })).filter((a) => isOurs(a, plan.runId));
+  let resources: AgentResource[] = (await provider.listByRun(plan.runId)).filter((r) => !named || named.has(r.name.toLowerCase()));
+  if (named) {
+    // Named agents of another run (or resources the listing missed) are looked up one by one.
+    const missing = [...(plan.agentNames ?? [])].filter((n) => !resources.some((r) => r.name.toLowerCase() === n.toLowerCase()));
+    const found = await mapSettled(missing, RELEASE_CONCURRENCY, (n) => provider.get(n));
+    resources = resources.concat(found.flatMap((f) => (f.status === 'fulfilled' && f.value ? [f.value] : [])));
+  }
+  const names = [...new Set([...agents.map((a) => a.name), ...resources.map((r) => r.name)])].sort();
+  if (names.length === 0) {
+    log.info(`Nothing to release in pool '${pool.name}': no agent or resource of run ${plan.runId} was found (already released?).`);
+    return { rows: [], busy: [], failures: [] };
+  }
+  log.info(`Releasing ${names.length} agent(s) of run ${plan.runId} from pool '${pool.name}' on ${provider.description}: ${names.join(', ')}`);
+
+  const rows = new Map<string, ReleaseSummaryRow>(names.map((n) => [n, { name: n, registration: 'not registered', resource: 'not found' }]));
+  const busy = new Set<string>();
+  const failures: string[] = [];
+  const byName = new Map(agents.map((a) => [a.name, a]));
+
+  // 1. Disable every idle agent so no new job lands on it.
+  log.group('Disabling and deleting registrations');
+  try {
+    const idle = agents.filter((a) => {
+      if (!isRunningJob(a)) return true;
+      busy.add(a.name);
+      return false;
+    });
+    const disabled = await mapSettled(idle, RELEASE_CONCURRENCY, async (a) => {
+      if (a.enabled) await devops.disableAgent(pool.id, a);
+    });
+    disabled.forEach((d, i) => {
+      if (d.status === 'rejected') failures.push(`${idle[i].name}: could not disable: ${describeError(d.reason)}`);
+    });
+    // 2. Re-check: a job may have been assigned between the listing and the disable.
+    const disabledNames = idle.filter((_, i) => disabled[i].status === 'fulfilled').map((a) => a.name);
+    const recheck = disabledNames.length > 0 ? await devops.listAgents(pool.id, { names: disabledNames, includeAssignedRequest: true }) : [];
+    for (const a of recheck) if (isRunningJob(a)) busy.add(a.name);
+    const deletable = disabledNames.filter((n) => !busy.has(n));
+    // 3. Delete the registrations.
+    const deleted = await mapSettled(deletable, RELEASE_CONCURRENCY, (n) => devops.deleteAgent(pool.id, (byName.get(n) as PoolAgent).id));
+    deleted.forEach((d, i) => {
+      const row = rows.get(deletable[i]) as ReleaseSummaryRow;
+      if (d.status === 'fulfilled') {
+        row.registration = d.value ? 'disabled and deleted' : 'already deleted';
+        log.info(`Agent ${deletable[i]}: registration disabled and deleted.`);
+      } else {
+        row.registration = 'delete failed';
+        failures.push(`${deletable[i]}: could not delete the registration: ${describeError(d.reason)}`);
+      }
+    });
+    for (const name of busy) {
+      const row = rows.get(name) as ReleaseSummaryRow;
+      row.registration = 'left: running a job';
+      row.resource = 'left: running a job';
+      const job = byName.get(name)?.assignedRequest?.jobName;
+      log.warning(`Agent ${name} is still running a job${job ? ` (${job})` : ''}; it is left for the sweeper (ScaleAgentPool) and not deleted.`);
+    }
+  } finally {
+    log.endGroup();
+  }
+
+  // 4. Delete containers/tasks, except those of busy agents and failed ones kept for investigation.
+  log.group('Deleting containers and tasks');
+  try {
+    const now = deps.clock.now();
+    const targets = resources.filter((r) => !busy.has(r.name));
+    const results = await mapSettled(targets, RELEASE_CONCURRENCY, async (r) => {
+      const keep = Number(r.tags[TAG_KEEP_FAILED_MINUTES] ?? 0);
+      const since = (r.finishedAt ?? r.createdAt)?.getTime();
+      if (keep > 0 && r.state === 'failed' && since !== undefined && now < since + keep * 60_000) return 'kept';
+      return (await provider.delete(r.name)) ? 'deleted' : 'already deleted';
+    });
+    results.forEach((res, i) => {
+      const r = targets[i];
+      const row = rows.get(r.name) as ReleaseSummaryRow;
+      if (res.status === 'fulfilled') {
+        row.resource = res.value === 'kept' ? `kept (failed; keepFailedMinutes)` : `${res.value} (${r.where})`;
+        if (res.value === 'kept') log.warning(`Agent ${r.name}: its failed container is kept for investigation until its keepFailedMinutes pass.`);
+        else log.info(`Agent ${r.name}: container/task ${res.value}.`);
+      } else {
+        row.resource = 'delete failed';
+        failures.push(`${r.name}: could not delete its container/task: ${describeError(res.reason)}`);
+      }
+    });
+  } finally {
+    log.endGroup();
+  }
+  for (const failure of failures) log.warning(failure);
+  return { rows: [...rows.values()], busy: [...busy], failures };
+}

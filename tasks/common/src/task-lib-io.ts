@@ -1,0 +1,140 @@
+// The TaskIO adapter over azure-pipelines-task-lib: the only file of the core that imports it.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import * as tl from 'azure-pipelines-task-lib/task';
+import type { Endpoint, ProxyConfig, TaskIO, TaskResult } from './task-io';
+
+function nonEmpty(value: string | undefined | null): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+class TaskLibEndpoint implements Endpoint {
+  private readonly parameters: Record<string, string>;
+
+  constructor(readonly id: string, readonly url: string | undefined, readonly scheme: string | undefined, parameters: Record<string, string> | undefined) {
+    this.parameters = parameters ?? {};
+  }
+
+  authParameter(key: string): string | undefined {
+    const wanted = key.toLowerCase();
+    const hit = Object.entries(this.parameters).find(([k]) => k.toLowerCase() === wanted);
+    // Some agents expose a parameter only as ENDPOINT_AUTH_PARAMETER_<id>_<KEY>.
+    return nonEmpty(hit?.[1]) ?? nonEmpty(tl.getEndpointAuthorizationParameter(this.id, key, true));
+  }
+
+  data(key: string): string | undefined {
+    return nonEmpty(tl.getEndpointDataParameter(this.id, key, true));
+  }
+}
+
+const RESULTS: Record<TaskResult, tl.TaskResult> = {
+  Succeeded: tl.TaskResult.Succeeded,
+  SucceededWithIssues: tl.TaskResult.SucceededWithIssues,
+  Failed: tl.TaskResult.Failed,
+  Cancelled: tl.TaskResult.Cancelled,
+};
+
+export interface TaskLibIOOptions {
+  /** Where task.json may be (next to the bundle, or the task folder for the unbundled build). */
+  taskJsonCandidates: string[];
+}
+
+export class TaskLibIO implements TaskIO {
+  private readonly messageKeys = new Set<string>();
+
+  constructor(options: TaskLibIOOptions) {
+    const taskJson = options.taskJsonCandidates.find((candidate) => fs.existsSync(candidate));
+    if (taskJson) {
+      tl.setResourcePath(taskJson, true);
+      try {
+        const manifest = JSON.parse(fs.readFileSync(taskJson, 'utf8')) as { messages?: Record<string, string> };
+        for (const key of Object.keys(manifest.messages ?? {})) this.messageKeys.add(key);
+      } catch (error) {
+        tl.debug(`cannot read the messages of ${taskJson}: ${String(error)}`);
+      }
+    }
+  }
+
+  getInput(name: string): string | undefined {
+    return nonEmpty(tl.getInput(name, false));
+  }
+
+  getVariable(name: string): string | undefined {
+    return nonEmpty(tl.getVariable(name));
+  }
+
+  getEndpoint(id: string): Endpoint | undefined {
+    const url = nonEmpty(tl.getEndpointUrl(id, true));
+    const auth = tl.getEndpointAuthorization(id, true);
+    const scheme = nonEmpty(auth?.scheme) ?? nonEmpty(tl.getEndpointAuthorizationScheme(id, true));
+    if (!url && !auth && !scheme) return undefined;
+    return new TaskLibEndpoint(id, url, scheme, auth?.parameters);
+  }
+
+  setSecret(value: string): void {
+    if (value) tl.setSecret(value);
+  }
+
+  setVariable(name: string, value: string, options: { secret?: boolean; output?: boolean } = {}): void {
+    tl.setVariable(name, value, options.secret ?? false, options.output ?? false);
+  }
+
+  setResult(result: TaskResult, message: string): void {
+    tl.setResult(RESULTS[result], message);
+  }
+
+  addSummary(title: string, markdown: string): void {
+    // A fresh directory each time: no file at a fixed path; the agent uses the file name as the heading.
+    const base = this.getVariable('Agent.TempDirectory') ?? os.tmpdir();
+    const dir = fs.mkdtempSync(path.join(base, 'ephemeral-agents-'));
+    const file = path.join(dir, `${title.replace(/[^\w .-]+/g, '_')}.md`);
+    fs.writeFileSync(file, markdown, 'utf8');
+    tl.uploadSummary(file);
+  }
+
+  loc(key: string, fallback: string, ...args: unknown[]): string {
+    return this.messageKeys.has(key) ? tl.loc(key, ...args) : format(fallback, ...args);
+  }
+
+  getProxy(url?: string): ProxyConfig | undefined {
+    const config = tl.getHttpProxyConfiguration(url);
+    if (!config?.proxyUrl) return undefined;
+    return {
+      proxyUrl: config.proxyUrl,
+      proxyUsername: config.proxyUsername,
+      proxyPassword: config.proxyPassword,
+      proxyBypassHosts: config.proxyBypassHosts,
+    };
+  }
+
+  debug(message: string): void {
+    tl.debug(message);
+  }
+
+  info(message: string): void {
+    console.log(message);
+  }
+
+  warning(message: string): void {
+    tl.logIssue(tl.IssueType.Warning, message);
+  }
+
+  error(message: string): void {
+    tl.logIssue(tl.IssueType.Error, message);
+  }
+
+  group(name: string): void {
+    console.log(`##[group]${name}`);
+  }
+
+  endGroup(): void {
+    console.log('##[endgroup]');
+  }
+
+  progress(percent: number, operation: string): void {
+    tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), operation);
+  }
+}

@@ -1,0 +1,164 @@
+// Waiting for agents to come online, cheaply: the cloud status (ARM/Batch reads, which do not count
+// against Azure DevOps' limits) is polled steadily, and Azure DevOps is polled fast only while a
+// container is running but its agent is not online yet. One list request per Azure DevOps poll, at
+// most `budget.limit` per minute. On timeout, or as soon as a container/task fails, a diagnosis.
+import { type Clock, throwIfAborted } from './clock';
+import { mapSettled } from './concurrency';
+import type { AgentPoolClient } from './devops/agent-pool-client';
+import { describeError, isCancellation, TaskError } from './errors';
+import type { AgentProvider, AgentStatus } from './providers/provider';
+import { hasEnded } from './providers/provider';
+import type { RequestBudget } from './request-budget';
+import { formatDuration } from './summary';
+import type { Logger } from './task-io';
+
+export interface WaitIntervals {
+  /** Azure DevOps poll while a container runs and its agent is not online yet. */
+  devopsFastMs: number;
+  /** Azure DevOps poll while no container runs yet (the cloud status may lag). */
+  devopsSlowMs: number;
+  /** Azure DevOps poll when the task cannot see the containers. */
+  devopsBlindMs: number;
+  /** Cloud status poll (per round, all pending agents). */
+  cloudMs: number;
+}
+
+export const DEFAULT_INTERVALS: WaitIntervals = { devopsFastMs: 750, devopsSlowMs: 15_000, devopsBlindMs: 3_000, cloudMs: 1_000 };
+
+export interface WaitOptions {
+  poolId: number;
+  names: readonly string[];
+  /** When waiting started (epoch ms): time to online is measured from here. */
+  start: number;
+  /** Epoch ms. */
+  deadline: number;
+  timeoutMinutes: number;
+  devops: AgentPoolClient;
+  provider?: AgentProvider;
+  budget: RequestBudget;
+  clock: Clock;
+  log: Logger;
+  mask: (text: string) => string;
+  signal?: AbortSignal;
+  intervals?: Partial<WaitIntervals>;
+  /** Lines of container log in a diagnosis. */
+  logLines?: number;
+}
+
+export interface AgentOnline {
+  name: string;
+  onlineAfterMs: number;
+  where?: string;
+}
+
+/** Raised when agents do not come online; `diagnosis` explains each missing agent. */
+export class WaitFailure extends TaskError {
+  constructor(message: string, readonly diagnosis: string, readonly online: AgentOnline[], readonly pending: string[]) {
+    super(`${message}\n${diagnosis}`);
+  }
+}
+
+/** What a person needs to act on: the state of each missing agent, its events and the end of its log. */
+export async function diagnose(names: readonly string[], provider: AgentProvider | undefined, mask: (text: string) => string, logLines = 30,
+  known = new Map<string, AgentStatus | undefined>()): Promise<string> {
+  if (!provider) {
+    return names.map((n) => `Agent ${n}: not online. Give the task 'azureSubscription' (and the provider inputs) to see its container's state and log.`).join('\n');
+  }
+  const parts = await mapSettled(names, 4, async (name) => {
+    const status = known.get(name) ?? (await provider.get(name));
+    if (!status) return `Agent ${name}: its container or task does not exist (deleted, or never created).`;
+    const lines = [`Agent ${name} (${status.where}): ${status.state} — ${status.detail}${status.exitCode !== undefined ? `, exit code ${status.exitCode}` : ''}`];
+    if (status.failure) lines.push(`  Failure: ${status.failure}`);
+    if (status.events.length > 0) lines.push('  Events:', ...status.events.slice(-10).map((e) => `    ${e}`));
+    const tail = await provider.logTail(name, logLines).catch(() => undefined);
+    if (tail?.trim()) lines.push(`  Last ${logLines} log lines:`, ...tail.trimEnd().split(/\r?\n/).slice(-logLines).map((l) => `    ${l}`));
+    else lines.push('  No container log is available.');
+    return lines.join('\n');
+  });
+  return mask(parts.map((p, i) => (p.status === 'fulfilled' ? p.value : `Agent ${names[i]}: cannot read its state: ${describeError(p.reason)}`)).join('\n'));
+}
+
+export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline[]> {
+  const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+  const { clock, log, devops, budget } = options;
+  let provider = options.provider;
+  const pending = new Set(options.names);
+  const online: AgentOnline[] = [];
+  const statuses = new Map<string, AgentStatus | undefined>();
+  const reportedDisabled = new Set<string>();
+  let lastCloud = -Infinity;
+  let lastDevops = -Infinity;
+  const cloudInterval = Math.max(intervals.cloudMs, Math.min(10_000, options.names.length * 250));
+
+  const fail = async (message: string): Promise<never> => {
+    const names = [...pending];
+    throw new WaitFailure(message, await diagnose(names, provider, options.mask, options.logLines, statuses), online, names);
+  };
+
+  while (pending.size > 0) {
+    throwIfAborted(options.signal);
+    let now = clock.now();
+    if (now >= options.deadline) {
+      await fail(`${pending.size} of ${options.names.length} agent(s) did not come online within ${options.timeoutMinutes} minutes: ${[...pending].join(', ')}`);
+    }
+
+    if (provider && now - lastCloud >= cloudInterval) {
+      lastCloud = now;
+      const names = [...pending];
+      const results = await mapSettled(names, 8, (name) => (provider as AgentProvider).get(name));
+      const failed: string[] = [];
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') {
+          statuses.set(names[i], result.value);
+          if (!result.value || hasEnded(result.value.state)) failed.push(names[i]);
+        } else if (isCancellation(result.reason)) {
+          throw result.reason;
+        }
+      });
+      const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken && results.every((r) => r.status === 'rejected')) {
+        log.warning(`Cannot read the agents' containers (${describeError(broken.reason)}); waiting without them, so a failed container shows only at the timeout.`);
+        provider = undefined;
+      }
+      if (failed.length > 0) {
+        const what = failed.map((n) => `${n} (${statuses.get(n)?.state ?? 'missing'})`).join(', ');
+        await fail(`The container or task of ${failed.length} agent(s) ended before the agent came online: ${what}`);
+      }
+      now = clock.now();
+    }
+
+    const anyRunning = !provider || [...pending].some((n) => {
+      const state = statuses.get(n)?.state;
+      return state === 'running' || state === 'unknown' || state === undefined;
+    });
+    const devopsInterval = !provider ? intervals.devopsBlindMs : anyRunning ? intervals.devopsFastMs : intervals.devopsSlowMs;
+    const devopsDue = Math.max(lastDevops + devopsInterval, budget.nextAllowedAt());
+    if (now >= devopsDue) {
+      lastDevops = now;
+      const agents = await devops.listAgents(options.poolId, { names: [...pending] });
+      const seenAt = clock.now();
+      for (const agent of agents) {
+        const name = options.names.find((n) => n.toLowerCase() === agent.name.toLowerCase());
+        if (!name || !pending.has(name)) continue;
+        if (agent.online && agent.enabled) {
+          pending.delete(name);
+          const entry = { name, onlineAfterMs: seenAt - options.start, where: statuses.get(name)?.where };
+          online.push(entry);
+          log.info(`Agent ${name} is online after ${formatDuration(entry.onlineAfterMs)}.`);
+          log.progress((online.length / options.names.length) * 100, `${online.length} of ${options.names.length} agents online`);
+        } else if (agent.online && !agent.enabled && !reportedDisabled.has(name)) {
+          reportedDisabled.add(name);
+          log.warning(`Agent ${name} is online but disabled, so no job can use it; enable it in the pool or release it.`);
+        }
+      }
+      now = clock.now();
+    }
+    if (pending.size === 0) break;
+
+    const nextDevops = Math.max(lastDevops + devopsInterval, budget.nextAllowedAt());
+    const nextCloud = provider ? lastCloud + cloudInterval : Infinity;
+    const wake = Math.min(nextDevops, nextCloud, options.deadline);
+    await clock.sleep(Math.max(50, wake - now), options.signal);
+  }
+  return online;
+}
