@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { InputError } from '../../tasks/common/src/errors';
+import { readReleaseParams } from '../../tasks/common/src/params/release-params';
+import { readRequestParams } from '../../tasks/common/src/params/request-params';
+import { readWaitParams } from '../../tasks/common/src/params/wait-params';
+import { MemoryTaskIO } from './fakes/memory-task-io';
+import { CONNECTION_ID, pipelineVariables, requestIO, spnEndpoint, SUBSCRIPTION } from './helpers';
+
+function inputError(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof InputError, `expected an InputError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected an InputError');
+}
+
+describe('RequestEphemeralAgent params', () => {
+  it('applies the documented defaults', () => {
+    const params = readRequestParams(requestIO());
+    assert.equal(params.provider.kind, 'aci');
+    assert.equal(params.cpu, 2);
+    assert.equal(params.memoryGB, 4);
+    assert.equal(params.count, 1);
+    assert.equal(params.idleTimeoutMinutes, 15);
+    assert.equal(params.keepFailedMinutes, 0);
+    assert.equal(params.osType, 'Linux');
+    assert.equal(params.namePrefix, 'eph');
+    assert.equal(params.registration.mode, 'azureServiceConnection');
+    assert.equal(params.pipeline.runId, '4711');
+    assert.match(params.names[0], /^eph-4711-[0-9a-f]{6}-0$/);
+    assert.equal(params.provider.kind === 'aci' && params.provider.subscriptionId, SUBSCRIPTION);
+    assert.equal(params.provider.kind === 'aci' && params.provider.priority, 'Regular');
+  });
+
+  it('names the input, the rule and the value for a bad number', () => {
+    const error = inputError(() => readRequestParams(requestIO({ cpu: 'abc' })));
+    assert.equal(error.input, 'cpu');
+    assert.equal(error.message, "Input 'cpu' must be a number between 0.1 and 4 (ACI limit); got 'abc'");
+    assert.match(inputError(() => readRequestParams(requestIO({ count: '2.5' }))).message, /Input 'count' must be a whole number between 1 and 50/);
+    assert.match(inputError(() => readRequestParams(requestIO({ memoryGB: '64' }))).message, /Input 'memoryGB' .* got '64'/);
+  });
+
+  it('refuses reserved or malformed capabilities', () => {
+    for (const line of ['AZP_TOKEN=x', 'Agent.Name=x', 'system.debug=true', 'EPHEMERAL_RUN=1', 'ephemeral_agent=1']) {
+      const error = inputError(() => readRequestParams(requestIO({ capabilities: line })));
+      assert.equal(error.input, 'capabilities');
+      assert.match(error.message, /reserved/);
+    }
+    assert.match(inputError(() => readRequestParams(requestIO({ capabilities: '1abc=x' }))).message, /not a valid environment variable name/);
+    assert.match(inputError(() => readRequestParams(requestIO({ capabilities: 'novalue' }))).message, /line 1 must have the form name=value/);
+    const ok = readRequestParams(requestIO({ capabilities: 'java=17\n# comment\n\nEPHEMERAL_GPU=none' }));
+    assert.deepEqual(ok.capabilities, [['java', '17'], ['EPHEMERAL_GPU', 'none']]);
+  });
+
+  it('refuses tags that Azure or the task reserve', () => {
+    assert.match(inputError(() => readRequestParams(requestIO({ tags: 'run=1' }))).message, /cannot set the tag 'run'/);
+    assert.match(inputError(() => readRequestParams(requestIO({ tags: 'a/b=1' }))).message, /which Azure refuses/);
+  });
+
+  it('requires the provider inputs, naming them', () => {
+    assert.equal(inputError(() => readRequestParams(requestIO({ resourceGroup: '' }))).input, 'resourceGroup');
+    assert.equal(inputError(() => readRequestParams(requestIO({ agentPool: '' }))).input, 'agentPool');
+    assert.equal(inputError(() => readRequestParams(requestIO({ provider: 'k8s' }))).message, "Input 'provider' must be one of 'aci', 'batch'; got 'k8s'");
+    const batch = inputError(() => readRequestParams(requestIO({ provider: 'batch' })));
+    assert.equal(batch.input, 'batchAccountUrl');
+    const noConnection = inputError(() => readRequestParams(requestIO({ azureSubscription: '' })));
+    assert.equal(noConnection.input, 'azureSubscription');
+  });
+
+  it('reads Batch with a shared key, masking the key', () => {
+    const io = requestIO({
+      provider: 'batch', batchAccountUrl: 'https://emubatch.eastus.batch.azure.com/', batchPoolId: 'agents', batchAuthentication: 'sharedKey',
+      batchAccountKey: 'a2V5a2V5a2V5', registration: 'pat', registrationToken: 'p'.repeat(52), azureSubscription: '',
+    });
+    const params = readRequestParams(io);
+    assert.equal(params.provider.kind, 'batch');
+    if (params.provider.kind !== 'batch') return;
+    assert.equal(params.provider.accountUrl, 'https://emubatch.eastus.batch.azure.com');
+    assert.equal(params.provider.jobId, 'ephemeral-agents');
+    assert.deepEqual(params.provider.auth, { kind: 'sharedKey', accountName: 'emubatch', accountKey: 'a2V5a2V5a2V5' });
+    assert.ok(io.secrets.includes('a2V5a2V5a2V5'));
+    assert.ok(io.secrets.includes('p'.repeat(52)));
+    assert.equal(params.connection, undefined);
+  });
+
+  it('needs registrationToken for pat, and a job token for systemAccessToken', () => {
+    assert.equal(inputError(() => readRequestParams(requestIO({ registration: 'pat' }))).input, 'registrationToken');
+    const io = requestIO({ registration: 'systemAccessToken' }, {}, { [CONNECTION_ID]: spnEndpoint() });
+    assert.equal(inputError(() => readRequestParams(io)).input, 'registration');
+    const withVar = requestIO({ registration: 'systemAccessToken' }, { 'System.AccessToken': 'tok-from-variable' }, { [CONNECTION_ID]: spnEndpoint() });
+    const params = readRequestParams(withVar);
+    assert.deepEqual(params.registration, { mode: 'systemAccessToken', token: 'tok-from-variable' });
+    assert.ok(withVar.secrets.includes('tok-from-variable'));
+  });
+
+  it('masks the service principal secret and reads the cloud endpoints', () => {
+    const io = requestIO({}, {}, {
+      [CONNECTION_ID]: spnEndpoint({
+        url: 'https://127.0.0.1:8443/',
+        data: { subscriptionId: SUBSCRIPTION, environmentAuthorityUrl: 'https://127.0.0.1:8444/', activeDirectoryServiceEndpointResourceId: 'https://management.core.windows.net/' },
+      }),
+    });
+    const params = readRequestParams(io);
+    assert.ok(io.secrets.includes('super-secret-value'));
+    assert.equal(params.connection?.armUrl, 'https://127.0.0.1:8443/');
+    assert.equal(params.connection?.authorityHost, 'https://127.0.0.1:8444/');
+    assert.equal(params.connection?.authenticationType, 'spnKey');
+  });
+
+  it('fails clearly when the prefix makes names too long', () => {
+    const error = inputError(() => readRequestParams(requestIO({ namePrefix: 'x'.repeat(60) })));
+    assert.equal(error.input, 'namePrefix');
+    assert.match(error.message, /over the limit of 63/);
+    assert.match(inputError(() => readRequestParams(requestIO({ namePrefix: 'Eph' }))).message, /lowercase/);
+  });
+
+  it('uses Release.DeploymentId as the run id in classic releases', () => {
+    const params = readRequestParams(requestIO({}, { 'System.HostType': 'release', 'Release.DeploymentId': '99', 'Build.BuildId': '4711' }));
+    assert.equal(params.pipeline.runId, '99');
+  });
+
+  it('validates registry inputs', () => {
+    assert.equal(inputError(() => readRequestParams(requestIO({ registryUsername: 'u' }))).input, 'registryPassword');
+    assert.match(inputError(() => readRequestParams(requestIO({ registryIdentity: 'id', registryUsername: 'u', registryPassword: 'p' }))).message, /cannot be combined/);
+    const params = readRequestParams(requestIO({ registryUsername: 'u', registryPassword: 'pw-secret' }));
+    assert.deepEqual(params.provider.registry, { server: 'myacr.azurecr.io', username: 'u', password: 'pw-secret', identity: undefined });
+  });
+});
+
+describe('WaitForAgent params', () => {
+  it('reads the names from EphemeralAgents.Names and uses the job token by default', () => {
+    const io = new MemoryTaskIO({ agentPool: 'Ephemeral' }, pipelineVariables({ 'EphemeralAgents.Names': 'a-1,a-2' }),
+      { SystemVssConnection: { parameters: { AccessToken: 'job-token' } } });
+    const params = readWaitParams(io);
+    assert.deepEqual(params.agentNames, ['a-1', 'a-2']);
+    assert.equal(params.timeoutMinutes, 15);
+    assert.equal(params.devops.mode, 'systemAccessToken');
+    assert.equal(params.provider, undefined);
+  });
+
+  it('waits 30 minutes for Windows agents and uses Entra with a service connection', () => {
+    const io = new MemoryTaskIO({ agentPool: 'Ephemeral', agentNames: 'a-1', azureSubscription: CONNECTION_ID, resourceGroup: 'rg' },
+      pipelineVariables({ 'EphemeralAgents.OsType': 'Windows' }), { [CONNECTION_ID]: spnEndpoint() });
+    const params = readWaitParams(io);
+    assert.equal(params.timeoutMinutes, 30);
+    assert.equal(params.devops.mode, 'azureServiceConnection');
+    assert.equal(params.provider?.kind, 'aci');
+  });
+
+  it('explains what to do when no agent names are known', () => {
+    const error = inputError(() => readWaitParams(new MemoryTaskIO({ agentPool: 'Ephemeral' }, pipelineVariables())));
+    assert.equal(error.input, 'agentNames');
+    assert.match(error.message, /EphemeralAgents\.Names/);
+  });
+});
+
+describe('ReleaseEphemeralAgent params', () => {
+  it('does not need a resource group', () => {
+    const io = new MemoryTaskIO({ agentPool: 'Ephemeral', azureSubscription: CONNECTION_ID }, pipelineVariables(), { [CONNECTION_ID]: spnEndpoint() });
+    const params = readReleaseParams(io);
+    assert.equal(params.provider.kind === 'aci' && params.provider.resourceGroup, undefined);
+    assert.equal(params.agentNames, undefined);
+    assert.equal(params.devops.mode, 'azureServiceConnection');
+  });
+});

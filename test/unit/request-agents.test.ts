@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { CloudError } from '../../tasks/common/src/errors';
+import { requestAgents, type RequestPlan } from '../../tasks/common/src/request-agents';
+import { FakeClock } from './fakes/fake-clock';
+import { FakeDevOps } from './fakes/fake-devops';
+import { MemoryTaskIO } from './fakes/memory-task-io';
+import { FakeProvider } from './fakes/fake-provider';
+
+function plan(names: string[]): RequestPlan {
+  return {
+    agentPool: 'Ephemeral', image: 'img', osType: 'Linux', cpu: 1, memoryGB: 2, idleTimeoutMinutes: 15, keepFailedMinutes: 0,
+    capabilities: [], tags: [], names, runId: '4711', organizationUrl: 'https://dev.azure.com/contoso/',
+  };
+}
+
+function setup() {
+  const provider = new FakeProvider();
+  const devops = new FakeDevOps();
+  const io = new MemoryTaskIO();
+  const minted: string[] = [];
+  const deps = {
+    provider, devops, log: io, clock: new FakeClock(),
+    registrationSecret: async () => {
+      minted.push('registration-secret');
+      return 'registration-secret';
+    },
+  };
+  return { provider, devops, io, deps, minted };
+}
+
+describe('requestAgents', () => {
+  it('creates every agent and returns the outputs', async () => {
+    const { provider, deps } = setup();
+    const outcome = await requestAgents(plan(['a-0', 'a-1']), deps);
+    assert.equal(outcome.agentNames, 'a-0,a-1');
+    assert.equal(outcome.demand, 'EPHEMERAL_RUN -equals 4711');
+    assert.equal(outcome.resourceIds, '/fake/a-0,/fake/a-1');
+    assert.deepEqual(provider.secretsSeen, ['registration-secret', 'registration-secret']);
+    assert.equal(provider.specs[0].env.EPHEMERAL_RUN, '4711');
+  });
+
+  it('checks the pool before it creates anything', async () => {
+    const { provider, deps } = setup();
+    await assert.rejects(requestAgents({ ...plan(['a-0']), agentPool: 'Nope' }, deps), /Agent pool 'Nope' was not found/);
+    assert.deepEqual(provider.calls, []);
+  });
+
+  it('replaces the container an earlier attempt of the job left', async () => {
+    const { provider, deps } = setup();
+    provider.put('a-0', 'failed');
+    await requestAgents(plan(['a-0']), deps);
+    assert.deepEqual(provider.calls.filter((c) => !c.startsWith('prepare')), ['get a-0', 'delete a-0', 'create a-0']);
+  });
+
+  it('keeps at most 8 creates in flight', async () => {
+    const { provider, deps } = setup();
+    provider.createDelayMs = 2;
+    await requestAgents(plan([...Array(20).keys()].map((i) => `a-${i}`)), deps);
+    assert.equal(provider.maxInFlight, 8);
+  });
+
+  it('is all or nothing: one failure removes every container and registration it created', async () => {
+    const { provider, devops, io, deps } = setup();
+    provider.failCreate.set('a-1', new CloudError('Azure Resource Manager', 'quota exceeded', 400, 'QuotaExceeded'));
+    // The first agent already registered before the failure was noticed.
+    devops.register('a-0');
+    await assert.rejects(requestAgents(plan(['a-0', 'a-1', 'a-2']), deps), /Agent a-1 could not be provisioned, so none were kept: quota exceeded/);
+    assert.equal(provider.resources.size, 0);
+    assert.deepEqual(devops.agents, []);
+    assert.ok(provider.calls.includes('delete a-0') && provider.calls.includes('delete a-2') && provider.calls.includes('delete a-1'));
+    // Containers go before registrations, so no agent registers again after its registration is deleted.
+    const lastContainerDelete = Math.max(...['a-0', 'a-1', 'a-2'].map((n) => provider.calls.lastIndexOf(`delete ${n}`)));
+    assert.ok(lastContainerDelete >= 0);
+    assert.ok(devops.calls.includes('deleteAgent a-0'));
+    assert.ok(io.lines('error').some((l) => l.includes('a-1') && l.includes('quota exceeded')));
+  });
+
+  it('keeps a failed container for investigation when keepFailedMinutes is set', async () => {
+    const { provider, deps } = setup();
+    provider.failCreate.set('a-1', new Error('container failed'));
+    const original = provider.create.bind(provider);
+    provider.create = async (spec, secret) => {
+      if (spec.name === 'a-1') provider.put('a-1', 'failed');
+      return original(spec, secret);
+    };
+    await assert.rejects(requestAgents({ ...plan(['a-0', 'a-1']), keepFailedMinutes: 30 }, deps));
+    assert.deepEqual([...provider.resources.keys()], ['a-1']);
+  });
+
+  it('on cancellation stops and removes what it created', async () => {
+    const { provider, deps } = setup();
+    const controller = new AbortController();
+    provider.createDelayMs = 5;
+    const pending = requestAgents(plan(['a-0', 'a-1', 'a-2']), { ...deps, signal: controller.signal });
+    setTimeout(() => controller.abort(), 1);
+    await assert.rejects(pending, /cancelled/);
+    await new Promise((r) => setTimeout(r, 20));
+    // What was in flight when the task was cancelled is removed too.
+    assert.ok(provider.calls.some((c) => c.startsWith('delete')));
+  });
+});

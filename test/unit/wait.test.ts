@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { RequestBudget } from '../../tasks/common/src/request-budget';
+import { SecretMasker } from '../../tasks/common/src/secrets';
+import { WaitFailure } from '../../tasks/common/src/wait';
+import { waitForAgents } from '../../tasks/common/src/wait-for-agents';
+import { FakeClock } from './fakes/fake-clock';
+import { FakeDevOps } from './fakes/fake-devops';
+import { FakeProvider } from './fakes/fake-provider';
+import { MemoryTaskIO } from './fakes/memory-task-io';
+
+function setup(withProvider = true) {
+  const clock = new FakeClock();
+  const devops = new FakeDevOps();
+  const provider = withProvider ? new FakeProvider() : undefined;
+  const io = new MemoryTaskIO();
+  const budget = new RequestBudget(18, 60_000, clock);
+  const listAgents = devops.listAgents.bind(devops);
+  const devopsTimes: number[] = [];
+  devops.listAgents = async (...args) => {
+    budget.record();
+    devopsTimes.push(clock.now());
+    return listAgents(...args);
+  };
+  const masker = new SecretMasker();
+  masker.add('registration-secret');
+  const deps = { devops, provider, budget, clock, log: io, mask: (t: string) => masker.mask(t), start: clock.now() };
+  return { clock, devops, provider, io, deps, devopsTimes, start: clock.now() };
+}
+
+/** At `at` ms after the start, run `change` once. */
+function schedule(clock: FakeClock, start: number, events: Array<[number, () => void]>): void {
+  const pending = [...events].sort((a, b) => a[0] - b[0]);
+  clock.onTick = (now) => {
+    while (pending.length > 0 && now - start >= pending[0][0]) (pending.shift() as [number, () => void])[1]();
+  };
+}
+
+describe('waitForAgents', () => {
+  it('succeeds when every agent is online and enabled, reporting time to online', async () => {
+    const { clock, devops, provider, deps, start } = setup();
+    provider?.put('a-0', 'creating');
+    provider?.put('a-1', 'creating');
+    schedule(clock, start, [
+      [4_000, () => provider?.put('a-0', 'running')],
+      [5_000, () => devops.register('a-0', { online: true })],
+      [9_000, () => provider?.put('a-1', 'running')],
+      [10_000, () => devops.register('a-1', { online: true })],
+    ]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0', 'a-1'], timeoutMinutes: 15 }, deps);
+    assert.deepEqual(online.map((o) => o.name), ['a-0', 'a-1']);
+    // Noticed within one fast poll interval of going online.
+    assert.ok(online[0].onlineAfterMs >= 5_000 && online[0].onlineAfterMs < 6_000, String(online[0].onlineAfterMs));
+    assert.ok(online[1].onlineAfterMs >= 10_000 && online[1].onlineAfterMs < 11_000, String(online[1].onlineAfterMs));
+  });
+
+  it('polls Azure DevOps fast only while a container runs, within 20 requests a minute', async () => {
+    const { clock, devops, provider, deps, devopsTimes, start } = setup();
+    provider?.put('a-0', 'creating');
+    schedule(clock, start, [
+      [50_000, () => provider?.put('a-0', 'running')],
+      [80_000, () => devops.register('a-0', { online: true })],
+    ]);
+    await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps);
+    const beforeRunning = devopsTimes.filter((t) => t - start < 50_000).length;
+    assert.ok(beforeRunning <= 5, `${beforeRunning} polls while nothing ran`);
+    for (const t of devopsTimes) {
+      const inWindow = devopsTimes.filter((u) => u > t - 60_000 && u <= t).length + 1; // + findPool
+      assert.ok(inWindow <= 20, `${inWindow} Azure DevOps requests in a minute`);
+    }
+    assert.ok(devops.calls.filter((c) => c.startsWith('listAgents')).every((c) => c === 'listAgents a-0'));
+  });
+
+  it('makes one list request per poll for all agents', async () => {
+    const { clock, devops, deps, start } = setup(false);
+    schedule(clock, start, [[7_000, () => ['a-0', 'a-1', 'a-2'].forEach((n) => devops.register(n, { online: true }))]]);
+    await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0', 'a-1', 'a-2'], timeoutMinutes: 15 }, deps);
+    const lists = devops.calls.filter((c) => c.startsWith('listAgents'));
+    assert.ok(lists.length <= 4, lists.join('; '));
+    assert.equal(lists[0], 'listAgents a-0,a-1,a-2');
+  });
+
+  it('does not count an online but disabled agent, and warns about it', async () => {
+    const { clock, devops, io, deps, start } = setup(false);
+    devops.register('a-0', { online: true, enabled: false });
+    schedule(clock, start, [[10_000, () => { devops.agents[0].enabled = true; }]]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps);
+    assert.ok(online[0].onlineAfterMs >= 10_000);
+    assert.equal(io.lines('warning').filter((l) => l.includes('disabled')).length, 1);
+  });
+
+  it('fails fast when a container fails, with its state, events and log, secrets masked', async () => {
+    const { clock, provider, deps, start } = setup();
+    provider?.put('a-0', 'creating');
+    provider?.logs.set('a-0', 'line 1\nconfig.sh --token registration-secret failed\nagent configuration failed: config.sh exited with code 1');
+    schedule(clock, start, [[6_000, () => provider?.put('a-0', 'failed', { detail: 'container Terminated (Error)', exitCode: 78, events: ['Pulled: image pulled', 'Started'] })]]);
+    const error = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps).catch((e: unknown) => e);
+    assert.ok(error instanceof WaitFailure);
+    assert.ok(clock.now() - start < 10_000, 'failed as soon as the container failed');
+    assert.match(error.message, /ended before the agent came online: a-0 \(failed\)/);
+    assert.match(error.diagnosis, /exit code 78/);
+    assert.match(error.diagnosis, /Pulled: image pulled/);
+    assert.match(error.diagnosis, /agent configuration failed/);
+    assert.ok(!error.diagnosis.includes('registration-secret'));
+  });
+
+  it('fails at the timeout with a diagnosis of each missing agent', async () => {
+    const { clock, devops, provider, deps, start } = setup();
+    provider?.put('a-0', 'running', { detail: 'container Running' });
+    provider?.put('a-1', 'running', { detail: 'container Running' });
+    schedule(clock, start, [[3_000, () => devops.register('a-0', { online: true })]]);
+    const error = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0', 'a-1'], timeoutMinutes: 2 }, deps).catch((e: unknown) => e);
+    assert.ok(error instanceof WaitFailure);
+    assert.equal(clock.now() - start >= 120_000, true);
+    assert.match(error.message, /1 of 2 agent\(s\) did not come online within 2 minutes: a-1/);
+    assert.match(error.diagnosis, /Agent a-1 \(fake\): running — container Running/);
+    assert.deepEqual(error.pending, ['a-1']);
+  });
+
+  it('fails when the container is gone', async () => {
+    const { deps } = setup();
+    await assert.rejects(waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps), /does not exist/);
+  });
+});
