@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { NodeApiAgentPoolClient } from '../../tasks/common/src/devops/node-api-pool-client';
+import { FakeClock } from './fakes/fake-clock';
+
+type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+/** A stand-in for azure-devops-node-api whose TaskAgentApi methods are given per test. */
+function nodeApi(api: Api) {
+  const handlers: Array<{ kind: string; token: string }> = [];
+  const module = {
+    getBearerHandler: (token: string) => { const h = { kind: 'bearer', token }; handlers.push(h); return h; },
+    getPersonalAccessTokenHandler: (token: string) => { const h = { kind: 'pat', token }; handlers.push(h); return h; },
+    WebApi: class {
+      async getTaskAgentApi() { return api; }
+    },
+  } as unknown as typeof import('azure-devops-node-api');
+  return { module, handlers };
+}
+
+function client(api: Api, tokens: string[] = ['tok']) {
+  const clock = new FakeClock();
+  const { module, handlers } = nodeApi(api);
+  let i = 0;
+  const requests: string[] = [];
+  const c = new NodeApiAgentPoolClient({
+    collectionUri: 'https://dev.azure.com/contoso/', identity: 'the job access token', clock, nodeApi: module,
+    tokenSource: async () => ({ token: tokens[Math.min(i++, tokens.length - 1)], kind: 'bearer' }),
+    onRequest: (op) => requests.push(op),
+  });
+  return { c, clock, handlers, requests };
+}
+
+describe('Azure DevOps pool client', () => {
+  it('retries 429 after Retry-After (node-api does not)', async () => {
+    let calls = 0;
+    const { c, clock, requests } = client({
+      getAgentPools: async () => {
+        if (++calls === 1) throw Object.assign(new Error('Too many requests'), { statusCode: 429, responseHeaders: { 'retry-after': '3' } });
+        return [{ id: 10, name: 'Ephemeral' }];
+      },
+    });
+    assert.deepEqual(await c.findPool('Ephemeral'), { id: 10, name: 'Ephemeral' });
+    assert.deepEqual(clock.sleeps, [3000]);
+    assert.equal(requests.length, 2);
+  });
+
+  it('slows down when a successful answer carries X-RateLimit-Delay', async () => {
+    const { c, clock } = client({
+      getAgents: async () => Object.assign([], { rateLimit: { delay: 1.5 } }),
+    });
+    await c.listAgents(10);
+    await c.listAgents(10);
+    assert.deepEqual(clock.sleeps, [1500]);
+  });
+
+  it('names the pool when it does not exist', async () => {
+    const { c } = client({ getAgentPools: async () => [] });
+    await assert.rejects(c.findPool('Nope'), /Agent pool 'Nope' was not found .* check input 'agentPool'/);
+  });
+
+  it('explains a 403 with the role the identity needs', async () => {
+    const { c } = client({ getAgentPools: async () => { throw Object.assign(new Error('denied'), { statusCode: 403 }); } });
+    await assert.rejects(c.findPool('Ephemeral'), /the job access token .*403.*Administrator role on the agent pool/);
+  });
+
+  it('lists agents in one request and filters by name', async () => {
+    const seen: unknown[][] = [];
+    const { c, requests } = client({
+      getAgents: async (...args) => {
+        seen.push(args);
+        return [{ id: 1, name: 'a-0', status: 2, enabled: true }, { id: 2, name: 'a-1', status: 1, enabled: true }, { id: 3, name: 'x', status: 2 }];
+      },
+    });
+    const agents = await c.listAgents(10, { names: ['a-0', 'a-1'] });
+    assert.deepEqual(agents.map((a) => [a.name, a.online]), [['a-0', true], ['a-1', false]]);
+    assert.equal(requests.length, 1);
+    assert.equal(seen[0][1], undefined, 'no server-side name filter for several names');
+  });
+
+  it('follows the continuation token of job requests past 200', async () => {
+    const pages = [
+      Object.assign([...Array(200).keys()].map((i) => ({ requestId: i })), { continuationToken: 'next' }),
+      [{ requestId: 200 }],
+    ];
+    const tokens: unknown[] = [];
+    const { c } = client({ getAgentRequests: async (_pool, _top, token) => { tokens.push(token); return pages.shift(); } });
+    const requests = await c.listJobRequests(10);
+    assert.equal(requests.length, 201);
+    assert.deepEqual(tokens, [undefined, 'next']);
+  });
+
+  it('puts a renewed Entra token on the same handler', async () => {
+    const { c, handlers } = client({ getAgents: async () => [] }, ['t1', 't2']);
+    await c.listAgents(10);
+    await c.listAgents(10);
+    assert.equal(handlers.length, 1);
+    assert.equal(handlers[0].token, 't2');
+  });
+
+  it('treats deleting an agent that is gone as done', async () => {
+    const { c } = client({ deleteAgent: async () => { throw Object.assign(new Error('gone'), { statusCode: 404 }); } });
+    assert.equal(await c.deleteAgent(10, 1), false);
+  });
+});
