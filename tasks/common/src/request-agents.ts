@@ -66,6 +66,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   });
 
   const attempted = new Set<string>();
+  let done = 0;
   const cancelled = () => new CancelledError('RequestEphemeralAgent was cancelled; removing the agents it created.');
   const createOne = async (spec: AgentSpec): Promise<CreatedAgent> => {
     if (deps.signal?.aborted) throw cancelled();
@@ -79,7 +80,8 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     attempted.add(spec.name);
     const created = await provider.create(spec, secret);
     log.info(`Agent ${spec.name}: created on ${created.where}.`);
-    log.progress(((attempted.size) / specs.length) * 100, `${attempted.size} of ${specs.length} agents created`);
+    done++;
+    log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
     return created;
   };
 
