@@ -1,5 +1,6 @@
 // `npm run emulator`: starts every emulated service, prints one JSON line (the URLs, the CA path and
-// the seed) on stdout when ready, logs to stderr, and on SIGTERM/SIGINT stops everything it started.
+// the seed) on stdout when ready, logs to stderr, and on SIGTERM/SIGINT (or when its parent process
+// exits) stops everything it started.
 import { parseArgs } from 'node:util';
 import type { EmulatorOptions } from './context';
 import { startEmulator, type ServerName, type StartEmulatorOptions } from './emulator';
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // `npm run emulator` starts us under `sh -c`, which dies on npm's forwarded SIGTERM without passing
+  // it on: when our parent goes away we are orphaned (reparented), and stop as if signalled.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exited');
+  }, 500).unref();
   process.stdout.write(`${JSON.stringify(emulator.readyInfo())}\n`);
 }
 
