@@ -3,15 +3,13 @@
 // Its own calls are not logged in `requests`.
 import type { EmuRequest, EmulatorContext, EmulatorOptions, Reply } from './context';
 import { parseFaultRule, type FaultBook } from './faults';
-import { queueJob } from './devops/queue';
+import { queueJob, syncQueue } from './devops/queue';
 import type { ContainerGroupRecord } from './store';
 
 export interface ControlDeps {
   faults: FaultBook;
   /** Restores the seed state: stops containers, clears faults, logs and services' private state. */
   reset(): Promise<void>;
-  /** Brings derived state (agent statuses, the job queue) up to date before `GET state`. */
-  refresh?(): void;
 }
 
 const REDACTED = '***';
@@ -125,7 +123,8 @@ export async function handleControl(req: EmuRequest, ctx: EmulatorContext, deps:
   const route = `${req.method} ${path}`;
   switch (route) {
     case 'GET /state':
-      deps.refresh?.();
+      // Agent statuses and the queue are derived on demand: bring them up to date first.
+      syncQueue(ctx);
       return json(200, stateDocument(ctx));
     case 'POST /jobs':
       return queue(ctx, body);
