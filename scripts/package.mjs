@@ -59,7 +59,8 @@ function stageFile(relative, stage) {
   cpSync(from, to, { recursive: true });
 }
 
-function runTfx(stage, outDir, override) {
+/** Runs `tfx extension create` over a staged folder; throws when it fails or prints any warning. */
+export function runTfx(stage, outDir, override) {
   const require = createRequire(import.meta.url);
   const tfxPackage = require.resolve('tfx-cli/package.json');
   const bin = require(tfxPackage).bin;

@@ -3,11 +3,11 @@
 // maps, under 3 MB; and a bundle run from the vsix layout, with no node_modules near it, starts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
-import { contributedTaskFolders, extensionManifest, hasCode, packageVersion, root, type TaskJson } from './manifests';
+import { contributedTaskFolders, extensionManifest, hasCode, importScript, packageVersion, root, type TaskJson } from './manifests';
 
 const MAX_VSIX_BYTES = 3 * 1024 * 1024;
 const PUBLISHER = 'test-publisher';
@@ -107,6 +107,18 @@ describe('npm run package', function () {
     } finally {
       rmSync(place, { recursive: true, force: true });
     }
+  });
+
+  it('fails when tfx warns, e.g. about a manifest without targets', async () => {
+    assert.ok(publicVsix, 'the public vsix was built');
+    const stage = path.join(tmp, 'warning', 'vsix');
+    cpSync(path.join(tmp, 'public', 'vsix'), stage, { recursive: true });
+    const manifestFile = path.join(stage, 'vss-extension.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+    delete manifest.targets;
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const { runTfx } = await importScript<{ runTfx(stage: string, outDir: string, override: object): string }>('package.mjs');
+    assert.throws(() => runTfx(stage, path.join(tmp, 'warning'), { publisher: PUBLISHER, version: packageVersion() }), /warned[\s\S]*warning: No recognized targets/);
   });
 
   it('builds the private variant with its own extension id and derived task ids', async () => {
