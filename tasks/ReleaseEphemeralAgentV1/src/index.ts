@@ -1,33 +1,10 @@
-// ReleaseEphemeralAgent@1: wiring only. Disables and deletes the run's agents and their containers.
-import { TaskContext } from '../../common/src/composition';
-import { readReleaseParams } from '../../common/src/params/release-params';
-import { releaseAgents } from '../../common/src/release-agents';
-import { releaseSummary } from '../../common/src/summary';
+// ReleaseEphemeralAgent@1 entry point: wiring only. The agent's task-lib is the TaskIO; the core does the rest.
+import { runReleaseTask } from '../../common/src/entry/release-task';
 import { TaskLibIO } from '../../common/src/task-lib-io';
 import { taskJsonCandidates } from '../../common/src/task-json';
 
 async function run(): Promise<void> {
-  const io = new TaskLibIO({ taskJsonCandidates: taskJsonCandidates(__dirname, 'ReleaseEphemeralAgentV1') });
-  const context = new TaskContext(io);
-  await context.run(async () => {
-    const params = readReleaseParams(io);
-    const credential = context.credential(params.connection, params.pipeline);
-    const outcome = await releaseAgents({ agentPool: params.agentPool, runId: params.pipeline.runId, agentNames: params.agentNames }, {
-      devops: context.devopsClient(params.devops, params.pipeline, credential),
-      provider: context.provider(params.provider, params.connection, credential),
-      clock: context.clock,
-      log: io,
-    });
-    io.addSummary('Ephemeral agents released', releaseSummary(params.agentPool, outcome.rows));
-    const released = outcome.rows.length - outcome.busy.length;
-    if (outcome.failures.length > 0) {
-      io.setResult('SucceededWithIssues', io.loc('ReleaseIncomplete', 'Released %s agent(s); %s could not be removed completely', released, outcome.failures.length));
-    } else if (outcome.busy.length > 0) {
-      io.setResult('SucceededWithIssues', io.loc('AgentsBusy', 'Released %s agent(s); %s still running a job were left: %s', released, outcome.busy.length, outcome.busy.join(', ')));
-    } else {
-      io.setResult('Succeeded', io.loc('AgentsReleased', 'Released %s agent(s)', released));
-    }
-  });
+  await runReleaseTask(new TaskLibIO({ taskJsonCandidates: taskJsonCandidates(__dirname, 'ReleaseEphemeralAgentV1') }));
 }
 
 void run();

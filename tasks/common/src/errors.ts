@@ -86,9 +86,12 @@ export function errorCodeOf(error: unknown): string | undefined {
 
 /** The message of one error, without its causes. */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
   const e = asErrorLike(error);
   if (e && typeof e.message === 'string') return e.message;
+  // Some SDK errors carry a structured message, e.g. Batch's {lang, value}.
+  const value = (e?.message as { value?: unknown } | undefined)?.value;
+  if (typeof value === 'string') return value;
+  if (e && e.message !== undefined) return JSON.stringify(e.message);
   return String(error);
 }
 
@@ -100,7 +103,9 @@ export function describeError(error: unknown): string {
   while (current !== undefined && current !== null && !seen.has(current) && parts.length < 6) {
     seen.add(current);
     const message = messageOf(current).trim();
-    if (message && !parts.some((p) => p.includes(message))) parts.push(message);
+    // A cause whose first line is already said (SDKs repeat the service's message) adds nothing.
+    const firstLine = message.split(/\r?\n/)[0];
+    if (firstLine && !parts.some((p) => p.includes(firstLine))) parts.push(message);
     current = asErrorLike(current)?.cause;
   }
   return parts.join(': ') || 'unknown error';

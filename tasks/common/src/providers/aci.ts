@@ -96,6 +96,22 @@ export class AciProvider implements AgentProvider {
     return this.params.resourceGroup ?? this.groupsByName.get(name);
   }
 
+  /** Without input 'resourceGroup', finds the group of `name` among this extension's groups in the subscription. */
+  private async locate(name: string): Promise<string | undefined> {
+    const known = this.resourceGroupFor(name);
+    if (known) return known;
+    const groups = await this.retry('listing container groups', async () => {
+      const all: ContainerGroup[] = [];
+      for await (const group of this.client.containerGroups.list()) all.push(group);
+      return all;
+    });
+    for (const g of groups) {
+      const rg = resourceGroupOfId(g.id);
+      if (g.name && rg && g.tags?.[TAG_CREATOR] === CREATOR) this.groupsByName.set(g.name, rg);
+    }
+    return this.groupsByName.get(name);
+  }
+
   async prepare(): Promise<void> {
     if (!this.location && this.params.resourceGroup) {
       const rg = this.params.resourceGroup;
@@ -171,7 +187,7 @@ export class AciProvider implements AgentProvider {
   }
 
   async get(name: string): Promise<AgentStatus | undefined> {
-    const rg = this.resourceGroupFor(name);
+    const rg = await this.locate(name);
     if (!rg) return undefined;
     try {
       const group = await this.retry(`reading container group '${name}'`, () => this.client.containerGroups.get(rg, name));
@@ -200,7 +216,7 @@ export class AciProvider implements AgentProvider {
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {
-    const rg = this.resourceGroupFor(name);
+    const rg = await this.locate(name);
     if (!rg) return undefined;
     try {
       const logs = await this.retry(`reading the log of '${name}'`, () => this.client.containers.listLogs(rg, name, AGENT_CONTAINER, { tail: lines }));
@@ -212,7 +228,7 @@ export class AciProvider implements AgentProvider {
   }
 
   async delete(name: string): Promise<boolean> {
-    const rg = this.resourceGroupFor(name);
+    const rg = await this.locate(name);
     if (!rg) return false;
     try {
       await this.retry(`deleting container group '${name}'`, () =>

@@ -1,0 +1,32 @@
+// RequestEphemeralAgent end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
+import { TaskContext } from '../composition';
+import { createDevOpsTokenSource } from '../devops/token-source';
+import { readRequestParams } from '../params/request-params';
+import { NAMES_VARIABLE, OS_TYPE_VARIABLE } from '../params/wait-params';
+import { requestAgents } from '../request-agents';
+import { requestSummary } from '../summary';
+import type { TaskIO } from '../task-io';
+
+export async function runRequestTask(io: TaskIO): Promise<void> {
+  const context = new TaskContext(io);
+  await context.run(async () => {
+    const params = readRequestParams(io);
+    const credential = context.credential(params.connection, params.pipeline);
+    const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
+    const outcome = await requestAgents({ ...params, runId: params.pipeline.runId, organizationUrl: params.pipeline.collectionUri }, {
+      provider: context.provider(params.provider, params.connection, credential),
+      devops: context.devopsClient(params.devops, params.pipeline, credential),
+      registrationSecret: async () => (await mint()).token,
+      log: io,
+      clock: context.clock,
+      signal: context.signals.cancel,
+    });
+    io.setVariable('agentNames', outcome.agentNames, { output: true });
+    io.setVariable('demand', outcome.demand, { output: true });
+    io.setVariable('resourceIds', outcome.resourceIds, { output: true });
+    io.setVariable(NAMES_VARIABLE, outcome.agentNames);
+    io.setVariable(OS_TYPE_VARIABLE, params.osType);
+    io.addSummary('Ephemeral agents', requestSummary(params.agentPool, outcome.demand, outcome.agents));
+    io.setResult('Succeeded', io.loc('AgentsRequested', '%s agent(s) requested: %s', outcome.agents.length, outcome.agentNames));
+  });
+}

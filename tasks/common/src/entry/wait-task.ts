@@ -1,0 +1,48 @@
+// WaitForAgent end to end over any TaskIO.
+import { TaskContext } from '../composition';
+import { readWaitParams } from '../params/wait-params';
+import { RequestBudget } from '../request-budget';
+import { waitSummary } from '../summary';
+import type { TaskIO } from '../task-io';
+import { type WaitIntervals, WaitFailure } from '../wait';
+import { waitForAgents } from '../wait-for-agents';
+
+/** Azure DevOps requests per minute, discovery included (the limit is 20). */
+export const DEVOPS_REQUESTS_PER_MINUTE = 18;
+
+export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>): Promise<void> {
+  const context = new TaskContext(io);
+  await context.run(async () => {
+    const params = readWaitParams(io);
+    const deadline = context.started + params.timeoutMinutes * 60_000;
+    const budget = new RequestBudget(DEVOPS_REQUESTS_PER_MINUTE, 60_000, context.clock);
+    const credential = context.credential(params.connection, params.pipeline);
+    const provider = params.provider ? context.provider(params.provider, params.connection, credential, () => deadline) : undefined;
+    try {
+      const online = await waitForAgents(params, {
+        devops: context.devopsClient(params.devops, params.pipeline, credential, { onRequest: () => budget.record(), deadline: () => deadline }),
+        provider,
+        budget,
+        clock: context.clock,
+        log: io,
+        mask: (text) => context.masker.mask(text),
+        signal: context.signals.cancel,
+        start: context.started,
+        intervals,
+      });
+      io.addSummary('Ephemeral agents online', waitSummary(params.agentPool, online.map((a) => ({ ...a, state: 'online' }))));
+      io.setResult('Succeeded', io.loc('AgentsOnline', '%s agent(s) online', online.length));
+    } catch (error) {
+      if (error instanceof WaitFailure) {
+        io.group('Diagnosis');
+        for (const line of error.diagnosis.split('\n')) io.info(line);
+        io.endGroup();
+        io.addSummary('Ephemeral agents online', waitSummary(params.agentPool, [
+          ...error.online.map((a) => ({ ...a, state: 'online' })),
+          ...error.pending.map((name) => ({ name, state: 'not online' })),
+        ]));
+      }
+      throw error;
+    }
+  });
+}
