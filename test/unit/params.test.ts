@@ -95,6 +95,16 @@ describe('RequestEphemeralAgent params', () => {
     assert.ok(withVar.secrets.includes('tok-from-variable'));
   });
 
+  it('takes the PAT and the organization from a registration connection', () => {
+    const io = requestIO({ registration: 'pat', registrationConnection: 'reg' }, {}, {
+      [CONNECTION_ID]: spnEndpoint(), reg: { url: 'https://dev.azure.com/other', scheme: 'Token', parameters: { apitoken: 'pat-from-connection' } },
+    });
+    const params = readRequestParams(io);
+    assert.deepEqual(params.registration, { mode: 'pat', token: 'pat-from-connection', organizationUrl: 'https://dev.azure.com/other/' });
+    assert.ok(io.secrets.includes('pat-from-connection'));
+    assert.equal(inputError(() => readRequestParams(requestIO({ registration: 'pat', registrationConnection: 'missing' }))).input, 'registrationConnection');
+  });
+
   it('masks the service principal secret and reads the cloud endpoints', () => {
     const io = requestIO({}, {}, {
       [CONNECTION_ID]: spnEndpoint({

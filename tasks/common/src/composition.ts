@@ -62,11 +62,12 @@ export class TaskContext {
   }
 
   devopsClient(auth: DevOpsAuth, pipeline: PipelineContext, credential: TokenCredential | undefined, options: { onRequest?: () => void; deadline?: () => number | undefined } = {}): AgentPoolClient {
+    const collectionUri = organizationUrlOf(auth, pipeline);
     return new NodeApiAgentPoolClient({
-      collectionUri: pipeline.collectionUri,
+      collectionUri,
       tokenSource: createDevOpsTokenSource(auth, credential, (token) => this.secret(token)),
       identity: devopsIdentity(auth),
-      proxy: this.io.getProxy(pipeline.collectionUri),
+      proxy: this.io.getProxy(collectionUri),
       clock: this.clock,
       signal: this.signals.hard,
       deadline: options.deadline,
@@ -104,6 +105,11 @@ export class TaskContext {
   }
 }
 
+/** The organization a credential belongs to: a registration connection's URL, else System.CollectionUri. */
+export function organizationUrlOf(auth: DevOpsAuth, pipeline: PipelineContext): string {
+  return auth.mode === 'pat' && auth.organizationUrl ? auth.organizationUrl : pipeline.collectionUri;
+}
+
 export function devopsIdentity(auth: DevOpsAuth): string {
   switch (auth.mode) {
     case 'azureServiceConnection':
@@ -111,6 +117,6 @@ export function devopsIdentity(auth: DevOpsAuth): string {
     case 'systemAccessToken':
       return "the job access token (the project's build service identity)";
     case 'pat':
-      return "the personal access token in 'registrationToken'";
+      return auth.organizationUrl ? "the personal access token of 'registrationConnection'" : "the personal access token in 'registrationToken'";
   }
 }

@@ -142,6 +142,15 @@ describe('use cases against the emulator', function () {
     await requestWaitRunRelease({ ...batch, registration: 'pat', registrationToken: emu.seed.pat, devopsAuthentication: 'azureServiceConnection' }, batch);
   });
 
+  it('rides out throttling and server errors (429 with Retry-After, 503, connection reset)', async () => {
+    await control('POST', 'faults', { service: 'devops', method: 'GET', path: 'pools', status: 429, retryAfter: 1, count: 1 });
+    await control('POST', 'faults', { service: 'arm', method: 'PUT', path: 'containerGroups', status: 503, retryAfter: 1, count: 1 });
+    await control('POST', 'faults', { service: 'arm', method: 'GET', path: 'resourcegroups', reset: true, count: 1 });
+    await requestWaitRunRelease({ resourceGroup: emu.seed.resourceGroup }, { resourceGroup: emu.seed.resourceGroup });
+    const state = await control<State & { requests: Array<{ service: string; status: number }> }>('GET', 'state');
+    assert.ok(state.requests.some((r) => r.service === 'devops' && r.status === 429));
+  });
+
   it('WaitForAgent fails fast with a diagnosis when the agent cannot register', async () => {
     const run = ++runId;
     const common = { agentPool: emu.seed.agentPool, azureSubscription: CONNECTION, resourceGroup: emu.seed.resourceGroup };

@@ -18,12 +18,11 @@ export async function runReleaseTask(io: TaskIO): Promise<void> {
     });
     io.addSummary('Ephemeral agents released', releaseSummary(params.agentPool, outcome.rows));
     const released = outcome.rows.length - outcome.busy.length;
+    const message = io.loc('Released', '%d agent(s) released, %d left for the sweeper.', released, outcome.busy.length);
     if (outcome.failures.length > 0) {
-      io.setResult('SucceededWithIssues', io.loc('ReleaseIncomplete', 'Released %s agent(s); %s could not be removed completely', released, outcome.failures.length));
-    } else if (outcome.busy.length > 0) {
-      io.setResult('SucceededWithIssues', io.loc('AgentsBusy', 'Released %s agent(s); %s still running a job were left: %s', released, outcome.busy.length, outcome.busy.join(', ')));
+      io.setResult('SucceededWithIssues', `${message} ${outcome.failures.length} could not be removed completely: ${outcome.failures.join('; ')}`);
     } else {
-      io.setResult('Succeeded', io.loc('AgentsReleased', 'Released %s agent(s)', released));
+      io.setResult(outcome.busy.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message);
     }
   });
 }

@@ -1,5 +1,5 @@
 // RequestEphemeralAgent end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
-import { TaskContext } from '../composition';
+import { organizationUrlOf, TaskContext } from '../composition';
 import { createDevOpsTokenSource } from '../devops/token-source';
 import { readRequestParams } from '../params/request-params';
 import { NAMES_VARIABLE, OS_TYPE_VARIABLE } from '../params/wait-params';
@@ -13,7 +13,7 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
     const params = readRequestParams(io);
     const credential = context.credential(params.connection, params.pipeline);
     const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
-    const outcome = await requestAgents({ ...params, runId: params.pipeline.runId, organizationUrl: params.pipeline.collectionUri }, {
+    const outcome = await requestAgents({ ...params, runId: params.pipeline.runId, organizationUrl: organizationUrlOf(params.registration, params.pipeline) }, {
       provider: context.provider(params.provider, params.connection, credential),
       devops: context.devopsClient(params.devops, params.pipeline, credential),
       registrationSecret: async () => (await mint()).token,
@@ -27,6 +27,8 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
     io.setVariable(NAMES_VARIABLE, outcome.agentNames);
     io.setVariable(OS_TYPE_VARIABLE, params.osType);
     io.addSummary('Ephemeral agents', requestSummary(params.agentPool, outcome.demand, outcome.agents));
-    io.setResult('Succeeded', io.loc('AgentsRequested', '%s agent(s) requested: %s', outcome.agents.length, outcome.agentNames));
+    io.setResult('Succeeded', io.loc('AgentsRequested',
+      "%d agent(s) requested. Let the job that uses them demand 'EPHEMERAL_RUN -equals %s' in its pool, and wait for them with WaitForAgent.",
+      outcome.agents.length, params.pipeline.runId));
   });
 }

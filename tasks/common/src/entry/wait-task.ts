@@ -2,7 +2,7 @@
 import { TaskContext } from '../composition';
 import { readWaitParams } from '../params/wait-params';
 import { RequestBudget } from '../request-budget';
-import { waitSummary } from '../summary';
+import { formatDuration, waitSummary } from '../summary';
 import type { TaskIO } from '../task-io';
 import { type WaitIntervals, WaitFailure } from '../wait';
 import { waitForAgents } from '../wait-for-agents';
@@ -31,7 +31,8 @@ export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>
         intervals,
       });
       io.addSummary('Ephemeral agents online', waitSummary(params.agentPool, online.map((a) => ({ ...a, state: 'online' }))));
-      io.setResult('Succeeded', io.loc('AgentsOnline', '%s agent(s) online', online.length));
+      io.setResult('Succeeded', io.loc('AgentsOnline', "All %d agent(s) are online in pool '%s' after %s.", online.length, params.agentPool,
+        formatDuration(Math.max(0, ...online.map((a) => a.onlineAfterMs)))));
     } catch (error) {
       if (error instanceof WaitFailure) {
         io.group('Diagnosis');

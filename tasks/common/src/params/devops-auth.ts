@@ -3,6 +3,7 @@ import { InputError } from '../errors';
 import type { AzureConnection } from './azure-connection';
 import type { InputReader } from './input-reader';
 import type { PipelineContext } from './pipeline';
+import type { TaskIO } from '../task-io';
 
 export const DEVOPS_AUTH_MODES = ['azureServiceConnection', 'systemAccessToken', 'pat'] as const;
 export type DevOpsAuthMode = (typeof DEVOPS_AUTH_MODES)[number];
@@ -10,13 +11,16 @@ export type DevOpsAuthMode = (typeof DEVOPS_AUTH_MODES)[number];
 export type DevOpsAuth =
   | { mode: 'azureServiceConnection'; connection: AzureConnection }
   | { mode: 'systemAccessToken'; token: string }
-  | { mode: 'pat'; token: string };
+  /** `organizationUrl`: from a registration connection, whose URL names the organization. */
+  | { mode: 'pat'; token: string; organizationUrl?: string };
 
 /**
- * Reads `input` (a DevOps auth mode) and resolves its credential. The PAT comes from the secret input
- * `registrationToken`, masked by the reader.
+ * Reads `input` (a DevOps auth mode) and resolves its credential. The PAT comes from the
+ * "Ephemeral agents registration" connection in `registrationConnection` (its `apitoken`), else from
+ * the secret input `registrationToken`; either is masked at once.
  */
 export function readDevOpsAuth(
+  io: Pick<TaskIO, 'getEndpoint' | 'setSecret'>,
   reader: InputReader,
   input: string,
   fallback: DevOpsAuthMode,
@@ -39,10 +43,21 @@ export function readDevOpsAuth(
       }
       return { mode, token: pipeline.jobAccessToken };
     case 'pat': {
+      const connectionId = reader.optional('registrationConnection');
+      if (connectionId) {
+        const endpoint = io.getEndpoint(connectionId);
+        const apiToken = endpoint?.authParameter('apitoken');
+        if (!endpoint || !apiToken) {
+          throw new InputError('registrationConnection',
+            `Input 'registrationConnection' names the service connection '${connectionId}', which this job cannot use or which holds no token: check it and that the pipeline may use it`);
+        }
+        io.setSecret(apiToken);
+        return { mode, token: apiToken, organizationUrl: endpoint.url ? (endpoint.url.endsWith('/') ? endpoint.url : `${endpoint.url}/`) : undefined };
+      }
       const token = reader.secret('registrationToken');
       if (!token) {
         throw new InputError('registrationToken',
-          `Input 'registrationToken' is required when '${input}' is 'pat': pass a personal access token from a secret variable, e.g. $(AgentPoolPat)`);
+          `Input 'registrationToken' (or 'registrationConnection') is required when '${input}' is 'pat': pass a personal access token from a secret variable, e.g. $(AgentPoolPat)`);
       }
       return { mode, token };
     }

@@ -23,6 +23,6 @@ export function readReleaseParams(io: TaskIO): ReleaseParams {
   const agentNames = readAgentNames(reader, io, false);
   const target = readAzureTarget(io, reader, 'release');
   const pipeline = readPipelineContext(io);
-  const devops = readDevOpsAuth(reader, 'devopsAuthentication', target.connection ? 'azureServiceConnection' : 'systemAccessToken', target.connection, pipeline);
+  const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', target.connection ? 'azureServiceConnection' : 'systemAccessToken', target.connection, pipeline);
   return { pipeline, agentPool, agentNames, provider: target.provider, connection: target.connection, devops };
 }

@@ -59,8 +59,8 @@ export function readRequestParams(io: TaskIO): RequestParams {
   const target = readAzureTarget(io, reader, 'create', { image, needsConnection: registrationMode === 'azureServiceConnection' });
   const pipeline = readPipelineContext(io);
   const names = agentNames(namePrefix, pipeline.runId, pipeline.jobId, count);
-  const registration = readDevOpsAuth(reader, 'registration', registrationMode, target.connection, pipeline);
-  const devops = readDevOpsAuth(reader, 'devopsAuthentication', registration.mode as DevOpsAuthMode, target.connection, pipeline);
+  const registration = readDevOpsAuth(io, reader, 'registration', registrationMode, target.connection, pipeline);
+  const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', registration.mode as DevOpsAuthMode, target.connection, pipeline);
   return {
     pipeline,
     provider: target.provider,

@@ -45,6 +45,6 @@ export function readWaitParams(io: TaskIO): WaitParams {
   const hasAzure = reader.optional('azureSubscription') !== undefined || reader.optional('batchAuthentication')?.toLowerCase() === 'sharedkey';
   const target = hasAzure ? readAzureTarget(io, reader, 'diagnose') : undefined;
   const pipeline = readPipelineContext(io);
-  const devops = readDevOpsAuth(reader, 'devopsAuthentication', target?.connection ? 'azureServiceConnection' : 'systemAccessToken', target?.connection, pipeline);
+  const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', target?.connection ? 'azureServiceConnection' : 'systemAccessToken', target?.connection, pipeline);
   return { pipeline, agentPool, agentNames, timeoutMinutes, devops, provider: target?.provider, connection: target?.connection };
 }
