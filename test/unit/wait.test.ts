@@ -13,7 +13,7 @@ function setup(withProvider = true) {
   const devops = new FakeDevOps();
   const provider = withProvider ? new FakeProvider() : undefined;
   const io = new MemoryTaskIO();
-  const budget = new RequestBudget(18, 60_000, clock);
+  const budget = new RequestBudget(16, 60_000, clock, 5);
   const listAgents = devops.listAgents.bind(devops);
   const devopsTimes: number[] = [];
   devops.listAgents = async (...args) => {
@@ -70,6 +70,21 @@ describe('waitForAgents', () => {
     assert.ok(devops.calls.filter((c) => c.startsWith('listAgents')).every((c) => c === 'listAgents a-0'));
   });
 
+  it('paces polls so agents coming online late in the first minute are still noticed quickly', async () => {
+    const { clock, devops, provider, deps, devopsTimes, start } = setup();
+    // Every container runs from the start, but the agents come online only at 5, 10 and 20 s.
+    for (const n of ['a-0', 'a-1', 'a-2']) provider?.put(n, 'running');
+    schedule(clock, start, [
+      [5_000, () => devops.register('a-0', { online: true })],
+      [10_000, () => devops.register('a-1', { online: true })],
+      [20_000, () => devops.register('a-2', { online: true })],
+    ]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0', 'a-1', 'a-2'], timeoutMinutes: 15 }, deps);
+    const lags = online.map((o, i) => o.onlineAfterMs - [5_000, 10_000, 20_000][i]);
+    assert.ok(lags.every((lag) => lag < 4_000), `lags ${lags.join(', ')} ms`);
+    assert.ok(devopsTimes.length + 1 <= 16, `${devopsTimes.length + 1} counted requests`);
+  });
+
   it('makes one list request per poll for all agents', async () => {
     const { clock, devops, deps, start } = setup(false);
     schedule(clock, start, [[7_000, () => ['a-0', 'a-1', 'a-2'].forEach((n) => devops.register(n, { online: true }))]]);
@@ -119,5 +134,22 @@ describe('waitForAgents', () => {
   it('fails when the container is gone', async () => {
     const { deps } = setup();
     await assert.rejects(waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps), /does not exist/);
+  });
+});
+
+describe('request budget', () => {
+  it('allows a burst, then paces evenly, never exceeding the limit per window', () => {
+    const clock = new FakeClock();
+    const budget = new RequestBudget(16, 60_000, clock, 5);
+    const times: number[] = [];
+    while (clock.now() < Date.UTC(2025, 0, 1) + 180_000) {
+      const next = budget.nextAllowedAt();
+      if (next > clock.now()) clock.time = next;
+      budget.record();
+      times.push(clock.now());
+    }
+    assert.equal(times[4], times[0], 'a burst of 5 at once');
+    assert.ok(times[5] - times[4] >= 3_000, 'then one every 3.75 s');
+    for (const t of times) assert.ok(times.filter((u) => u > t - 60_000 && u <= t).length <= 16);
   });
 });

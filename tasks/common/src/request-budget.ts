@@ -1,15 +1,33 @@
-// A sliding-window budget of requests: Azure DevOps throttles per identity, so WaitForAgent keeps
-// itself to a fixed number of requests per minute, discovery included.
+// A budget of requests: Azure DevOps throttles per identity, so WaitForAgent keeps itself to a fixed
+// number of requests per sliding window, and paces them like a token bucket (short bursts of `burst`
+// requests, then an even rate) so a burst early in the window never starves the rest of it.
 import type { Clock } from './clock';
 
 export class RequestBudget {
   private readonly times: number[] = [];
+  private tokens: number;
+  private refilledAt: number;
 
-  constructor(readonly limit: number, readonly windowMs: number, private readonly clock: Clock) {}
+  constructor(readonly limit: number, readonly windowMs: number, private readonly clock: Clock, readonly burst = limit) {
+    this.tokens = burst;
+    this.refilledAt = clock.now();
+  }
+
+  private get msPerToken(): number {
+    return this.windowMs / this.limit;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) / this.msPerToken);
+    this.refilledAt = now;
+  }
 
   /** Notes one request made now. */
   record(): void {
-    this.times.push(this.clock.now());
+    const now = this.clock.now();
+    this.refill(now);
+    this.tokens -= 1;
+    this.times.push(now);
   }
 
   private prune(now: number): void {
@@ -26,6 +44,9 @@ export class RequestBudget {
   nextAllowedAt(): number {
     const now = this.clock.now();
     this.prune(now);
-    return this.times.length < this.limit ? now : this.times[this.times.length - this.limit] + this.windowMs;
+    this.refill(now);
+    const byWindow = this.times.length < this.limit ? now : this.times[this.times.length - this.limit] + this.windowMs;
+    const byRate = this.tokens >= 1 ? now : now + Math.ceil((1 - this.tokens) * this.msPerToken);
+    return Math.max(byWindow, byRate);
   }
 }
