@@ -91,11 +91,22 @@ export interface BatchPoolRecord {
   autoScaleFormula?: string;
   autoScaleEvaluationInterval?: string;
   lastEnableAutoScaleAt?: number;
-  autoScaleRun?: { timestamp: string; results?: string; error?: { code: string; message: string } };
+  autoScaleRun?: { timestamp: string; results?: string; error?: { code: string; message: string; values?: { name: string; value: string }[] } };
   targetDedicatedNodes: number;
   targetLowPriorityNodes: number;
   /** Raw wire body (CloudPool) fields not modelled above. */
   extra: Record<string, unknown>;
+  /** Epoch ms the pool was created: its autoscale samples begin here (set on first use when absent). */
+  createdAt?: number;
+  /** When the active and running task counts of the pool's jobs changed, oldest first (bounded). */
+  taskCounts?: BatchTaskCountRecord[];
+}
+
+/** From `time` (epoch ms) on, a pool's jobs had this many active and running tasks. */
+export interface BatchTaskCountRecord {
+  time: number;
+  active: number;
+  running: number;
 }
 
 export interface BatchJobRecord {

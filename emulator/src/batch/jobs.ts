@@ -1,6 +1,7 @@
 // Jobs: add (201), get, list, terminate (202), delete (202).
 import type { Reply } from '../context';
 import type { BatchJobRecord } from '../store';
+import { recordTaskCounts } from './autoscale';
 import { BatchHttpError, invalidValue, missingProperty } from './errors';
 import { parseFilter } from './filter';
 import { type BatchCall, empty, odata, readBody } from './http';
@@ -80,6 +81,7 @@ export function deleteJob(call: BatchCall, jobId: string): Reply {
   void Promise.all(tasks.map((t) => runner.discard(t))).then(() => {
     ctx.store.batchTasks = ctx.store.batchTasks.filter((t) => !tasks.includes(t));
     ctx.store.batchJobs = ctx.store.batchJobs.filter((j) => j !== job);
+    recordTaskCounts(ctx.store);
   });
   return empty(202, req);
 }

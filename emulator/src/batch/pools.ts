@@ -1,22 +1,33 @@
-// Pools: get (and HEAD), list, and autoscale: enable (stores formula and interval; calls for one
-// pool at least 30 s apart), disable, and evaluate (only when autoscale is enabled).
+// Pools: get (and HEAD), list, and autoscale: enable (validates and stores formula and interval,
+// evaluates it and applies the targets; calls for one pool at least 30 s apart), disable (targets
+// stay), and evaluate (only when autoscale is enabled). A pool read runs the evaluation that its
+// interval made due since the last one (autoscale.ts).
 import type { Reply } from '../context';
 import type { BatchPoolRecord } from '../store';
-import { checkEvaluationInterval, evaluateFormula } from './autoscale';
+import {
+  autoScaleRun,
+  catchUpAutoScale,
+  checkEvaluationInterval,
+  DEFAULT_EVALUATION_INTERVAL,
+  evaluatePoolFormula,
+  poolCreatedAt,
+  requireCompilableFormula,
+  runPoolAutoScale,
+} from './autoscale';
 import { BatchHttpError, missingProperty } from './errors';
 import { parseFilter } from './filter';
 import { type BatchCall, batchHeaders, empty, odata, readBody } from './http';
-import { findPool } from './model';
+import { findPool, newETag } from './model';
 import { poolWire } from './wire';
 
 export const ENABLE_AUTOSCALE_MIN_GAP_MS = 30_000;
-const DEFAULT_INTERVAL = 'PT15M';
 
-/** Pool records have no timestamps of their own: the emulator's start stands in for them. */
-const started = new Date().toISOString();
+function creationTime(pool: BatchPoolRecord): string {
+  return new Date(poolCreatedAt(pool)).toISOString();
+}
 
 function poolResource(pool: BatchPoolRecord): { eTag: string; lastModified: string } {
-  return { eTag: String(pool.extra.eTag ?? '0x8D0000000000000'), lastModified: String(pool.extra.lastModified ?? started) };
+  return { eTag: String(pool.extra.eTag ?? '0x8D0000000000000'), lastModified: String(pool.extra.lastModified ?? creationTime(pool)) };
 }
 
 function requirePool(call: BatchCall, poolId: string): BatchPoolRecord {
@@ -25,8 +36,15 @@ function requirePool(call: BatchCall, poolId: string): BatchPoolRecord {
   return pool;
 }
 
+/** Pool-level data changed (autoscale settings): a new ETag and Last-Modified, as the service gives. */
+function touchPool(pool: BatchPoolRecord, now: number): void {
+  pool.extra.eTag = newETag();
+  pool.extra.lastModified = new Date(now).toISOString();
+}
+
 function wire(call: BatchCall, pool: BatchPoolRecord): Record<string, unknown> {
-  return poolWire(call.base, pool, String(pool.extra.creationTime ?? started));
+  catchUpAutoScale(call.ctx.store, pool);
+  return poolWire(call.base, pool, creationTime(pool));
 }
 
 export function getPool(call: BatchCall, poolId: string): Reply {
@@ -55,33 +73,33 @@ export function enableAutoScale(call: BatchCall, poolId: string): Reply {
   const body = readBody(call.req);
   const now = Date.now();
   if (pool.lastEnableAutoScaleAt !== undefined && now - pool.lastEnableAutoScaleAt < ENABLE_AUTOSCALE_MIN_GAP_MS) {
-    throw new BatchHttpError(
-      409,
-      'AutoScaleTooManyRequestsToEnable',
-      'The number of requests to enable autoscale on the pool has exceeded the limit. Wait at least 30 seconds between requests.',
-    );
+    // Code and status from the service's error-code table (TooManyEnableAutoScaleRequests, 503);
+    // .NET names the constant AutoScaleTooManyRequestsToEnable. SDK retry policies retry a 503.
+    throw new BatchHttpError(503, 'TooManyEnableAutoScaleRequests', 'Too many Enable Pool AutoScale requests are issued on the pool.');
   }
   const formula = stringProperty(body, 'autoScaleFormula') ?? (pool.enableAutoScale ? pool.autoScaleFormula : undefined);
   if (!formula) throw missingProperty('autoScaleFormula');
   const interval = stringProperty(body, 'autoScaleEvaluationInterval');
   if (interval) checkEvaluationInterval(interval);
-  const evaluation = evaluateFormula(formula);
+  requireCompilableFormula(formula);
   pool.enableAutoScale = true;
   pool.autoScaleFormula = formula;
-  pool.autoScaleEvaluationInterval = interval ?? pool.autoScaleEvaluationInterval ?? DEFAULT_INTERVAL;
+  pool.autoScaleEvaluationInterval = interval ?? pool.autoScaleEvaluationInterval ?? DEFAULT_EVALUATION_INTERVAL;
   pool.lastEnableAutoScaleAt = now;
-  pool.autoScaleRun = { timestamp: new Date(now).toISOString(), results: evaluation.results };
-  pool.targetDedicatedNodes = evaluation.targetDedicatedNodes;
-  pool.targetLowPriorityNodes = evaluation.targetLowPriorityNodes;
+  // The service evaluates at once and starts the interval schedule from this run.
+  runPoolAutoScale(call.ctx.store, pool, now, now);
+  touchPool(pool, now);
   return empty(200, call.req, poolResource(pool), `${call.base}/pools/${pool.id}`);
 }
 
 export function disableAutoScale(call: BatchCall, poolId: string): Reply {
   const pool = requirePool(call, poolId);
+  // The pool keeps the size autoscale last gave it.
   pool.enableAutoScale = false;
   pool.autoScaleFormula = undefined;
   pool.autoScaleEvaluationInterval = undefined;
   pool.autoScaleRun = undefined;
+  touchPool(pool, Date.now());
   return empty(200, call.req, poolResource(pool), `${call.base}/pools/${pool.id}`);
 }
 
@@ -93,6 +111,9 @@ export function evaluateAutoScale(call: BatchCall, poolId: string): Reply {
   if (!pool.enableAutoScale) {
     throw new BatchHttpError(409, 'AutoScalingNotEnabledForPool', 'The specified pool does not have autoscale enabled.');
   }
-  const run = { timestamp: new Date().toISOString(), results: evaluateFormula(formula).results };
+  requireCompilableFormula(formula);
+  // Evaluating only reports: neither the pool's targets nor its last run change.
+  const now = Date.now();
+  const run = autoScaleRun(evaluatePoolFormula(call.ctx.store, pool, formula, now, now), now);
   return odata(200, call.req, { 'odata.metadata': `${call.base}/$metadata#Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun`, ...run }, poolResource(pool));
 }

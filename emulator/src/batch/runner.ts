@@ -4,6 +4,7 @@
 // real service. Node capacity is not modelled: every schedulable task starts.
 import type { ContainerHandle, EmulatorContext } from '../context';
 import type { BatchJobRecord, BatchTaskRecord, ContainerRecord } from '../store';
+import { recordTaskCounts } from './autoscale';
 import { findJob, findPool, setJobState, setTaskState, touch } from './model';
 
 const TASK_ENDED = { category: 'usererror' as const, code: 'TaskEnded', message: 'Task Was Ended by User Request' };
@@ -41,6 +42,7 @@ export class BatchTaskRunner {
       if (!job || job.state !== 'active' || !findPool(ctx.store, job.poolId)) continue;
       this.prepare(ctx, task, job);
     }
+    recordTaskCounts(ctx.store);
   }
 
   private prepare(ctx: EmulatorContext, task: BatchTaskRecord, job: BatchJobRecord): void {
@@ -101,6 +103,7 @@ export class BatchTaskRunner {
     }
     task.startTime = new Date().toISOString();
     setTaskState(task, 'running');
+    recordTaskCounts(ctx.store);
   }
 
   private complete(ctx: EmulatorContext, task: BatchTaskRecord, exitCode: number | undefined, failure?: BatchTaskRecord['failureInfo']): void {
@@ -109,6 +112,7 @@ export class BatchTaskRunner {
     task.endTime = new Date().toISOString();
     task.failureInfo = failure;
     setTaskState(task, 'completed');
+    recordTaskCounts(ctx.store);
     const job = findJob(ctx.store, task.jobId);
     if (job && job.state === 'active' && job.body.onAllTasksComplete === 'terminatejob') {
       const tasks = ctx.store.batchTasks.filter((t) => t.jobId === job.id);

@@ -2,6 +2,7 @@
 // delete (200).
 import type { Reply } from '../context';
 import type { BatchJobRecord, BatchTaskRecord } from '../store';
+import { recordTaskCounts } from './autoscale';
 import { BatchHttpError, invalidValue, missingProperty } from './errors';
 import { parseFilter } from './filter';
 import { type BatchCall, empty, odata, readBody } from './http';
@@ -119,5 +120,6 @@ export async function deleteTask(call: BatchCall, jobId: string, taskId: string)
   const { task } = requireTask(call, jobId, taskId);
   await call.runner.discard(task);
   call.ctx.store.batchTasks = call.ctx.store.batchTasks.filter((t) => t !== task);
+  recordTaskCounts(call.ctx.store);
   return empty(200, call.req);
 }
