@@ -16,6 +16,8 @@ export interface PoolAgent {
   assignedRequest?: { requestId: number; jobName?: string; planId?: string; finished: boolean };
   statusChangedOn?: Date;
   createdOn?: Date;
+  /** The last job the agent finished (present when asked for with includeLastCompletedRequest). */
+  lastCompletedRequest?: { requestId: number; finishTime?: Date };
 }
 
 export interface JobRequest {
@@ -44,6 +46,15 @@ export interface ListAgentsOptions {
   demands?: readonly string[];
   includeCapabilities?: boolean;
   includeAssignedRequest?: boolean;
+  includeLastCompletedRequest?: boolean;
+}
+
+/** Queued and running requests of a pool (completedRequestCount=0), every continuation page read. */
+export interface OpenJobRequests {
+  requests: JobRequest[];
+  /** A full page came back without a continuation token: there may be more than were listed. */
+  lowerBound: boolean;
+  pages: number;
 }
 
 export interface AgentPoolClient {
@@ -58,4 +69,6 @@ export interface AgentPoolClient {
   /** Every job request of the pool, following continuation tokens. */
   listJobRequests(poolId: number): Promise<JobRequest[]>;
   resourceUsage(): Promise<ResourceUsage>;
+  /** Queued and running requests only, following the continuation header past 200 (ScaleAgentPool). */
+  listOpenJobRequests?(poolId: number): Promise<OpenJobRequests>;
 }

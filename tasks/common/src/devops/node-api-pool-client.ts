@@ -8,7 +8,7 @@ import { type Clock, systemClock } from '../clock';
 import { CloudError, describeError, httpStatusOf, isCancellation, TaskError } from '../errors';
 import { isTransient, withRetry } from '../retry';
 import type { ProxyConfig } from '../task-io';
-import type { AgentPoolClient, JobRequest, ListAgentsOptions, PoolAgent, PoolRef, ResourceUsage } from './agent-pool-client';
+import type { AgentPoolClient, JobRequest, ListAgentsOptions, OpenJobRequests, PoolAgent, PoolRef, ResourceUsage } from './agent-pool-client';
 import { toNodeApiProxy } from './node-api-options';
 import type { DevOpsToken, DevOpsTokenSource } from './token-source';
 
@@ -32,6 +32,10 @@ export interface NodeApiPoolClientOptions {
 }
 
 const ONLINE = 2; // TaskAgentStatus.Online
+/** Location id of distributedtask jobrequests; the server pages them 200 at a time. */
+const JOB_REQUESTS_LOCATION = 'fc825784-c92a-4299-9221-998a02d1b54f';
+const JOB_REQUESTS_PAGE = 200;
+const CONTINUATION_HEADER = 'x-ms-continuationtoken';
 
 function toDate(value: unknown): Date | undefined {
   if (value instanceof Date) return value;
@@ -53,6 +57,9 @@ export function toPoolAgent(agent: TaskAgent): PoolAgent {
       : undefined,
     statusChangedOn: toDate(agent.statusChangedOn),
     createdOn: toDate(agent.createdOn),
+    lastCompletedRequest: agent.lastCompletedRequest
+      ? { requestId: agent.lastCompletedRequest.requestId ?? 0, finishTime: toDate(agent.lastCompletedRequest.finishTime) }
+      : undefined,
   };
 }
 
@@ -159,7 +166,7 @@ export class NodeApiAgentPoolClient implements AgentPoolClient {
     const names = options.names;
     const single = names && names.length === 1 ? names[0] : undefined;
     const agents = await this.call('listing of agents', (api) =>
-      api.getAgents(poolId, single, options.includeCapabilities, options.includeAssignedRequest, undefined, undefined,
+      api.getAgents(poolId, single, options.includeCapabilities, options.includeAssignedRequest, options.includeLastCompletedRequest, undefined,
         options.demands && options.demands.length > 0 ? [...options.demands] : undefined));
     const wanted = names ? new Set(names.map((n) => n.toLowerCase())) : undefined;
     return (agents ?? []).map(toPoolAgent).filter((a) => !wanted || wanted.has(a.name.toLowerCase()));
@@ -189,6 +196,34 @@ export class NodeApiAgentPoolClient implements AgentPoolClient {
       if (!token) break;
     }
     return all;
+  }
+
+  /**
+   * node-api's getAgentRequests drops the `x-ms-continuationtoken` header and cannot ask for
+   * completedRequestCount=0, so this reads the same route through node-api's REST client.
+   */
+  async listOpenJobRequests(poolId: number): Promise<OpenJobRequests> {
+    const all: JobRequest[] = [];
+    let token: string | undefined;
+    let lastLength = 0;
+    let pages = 0;
+    while (pages < 1000) {
+      const page = await this.call('listing of queued job requests', async (api) => {
+        const version = await api.vsoClient.getVersioningData('7.2-preview.1', 'distributedtask', JOB_REQUESTS_LOCATION, { poolId },
+          { $top: JOB_REQUESTS_PAGE, completedRequestCount: 0, continuationToken: token });
+        const response = await api.rest.get<{ value?: TaskAgentJobRequest[] }>(version.requestUrl as string,
+          api.createRequestOptions('application/json', version.apiVersion));
+        const headers = (response.headers ?? {}) as Record<string, string | string[] | undefined>;
+        const next = headers[CONTINUATION_HEADER];
+        return { list: response.result?.value ?? [], next: Array.isArray(next) ? next[0] : next };
+      });
+      pages++;
+      lastLength = page.list.length;
+      for (const request of page.list) all.push(toJobRequest(request));
+      token = page.next || undefined;
+      if (!token) break;
+    }
+    return { requests: all, lowerBound: !token && lastLength >= JOB_REQUESTS_PAGE, pages };
   }
 
   async resourceUsage(): Promise<ResourceUsage> {
