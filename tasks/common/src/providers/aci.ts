@@ -183,6 +183,8 @@ export class AciProvider implements AgentProvider {
       failure: state === 'failed' ? current?.detailStatus ?? undefined : undefined,
       createdAt: current?.startTime ? new Date(current.startTime) : undefined,
       finishedAt: current?.finishTime ? new Date(current.finishTime) : undefined,
+      env: Object.fromEntries((container?.environmentVariables ?? [])
+        .filter((e) => e.name !== SECRET_ENV_NAME && typeof e.value === 'string').map((e) => [e.name, e.value as string])),
     };
   }
 
@@ -213,6 +215,22 @@ export class AciProvider implements AgentProvider {
         if (g.name && groupRg) this.groupsByName.set(g.name, groupRg);
         return this.toResource(g);
       });
+  }
+
+  /** Every container group this extension created in the resource group (or subscription); lists carry no instance views. */
+  async listAll(): Promise<AgentResource[]> {
+    const rg = this.params.resourceGroup;
+    const groups = await this.retry('listing container groups', async () => {
+      const all: ContainerGroup[] = [];
+      const pages = rg ? this.client.containerGroups.listByResourceGroup(rg) : this.client.containerGroups.list();
+      for await (const group of pages) all.push(group);
+      return all;
+    });
+    return groups.filter((g) => g.tags?.[TAG_CREATOR] === CREATOR).map((g) => {
+      const groupRg = resourceGroupOfId(g.id);
+      if (g.name && groupRg) this.groupsByName.set(g.name, groupRg);
+      return this.toResource(g);
+    });
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {

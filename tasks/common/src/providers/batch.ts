@@ -6,14 +6,19 @@ import { type Clock, systemClock } from '../clock';
 import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
 import type { BatchParams } from '../params/provider-params';
 import { withRetry } from '../retry';
+import { addTasksInBulk, type BulkAddResult } from './batch-bulk';
 import { explainCloudError } from './cloud-errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
 
 export interface BatchClient {
   job: Pick<BatchServiceClient['job'], 'get' | 'add'>;
-  task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'>;
+  task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'> & Partial<Pick<BatchServiceClient['task'], 'addCollection'>>;
   file: Pick<BatchServiceClient['file'], 'getFromTask'>;
+  /** Pool autoscale (ScaleAgentPool). */
+  pool?: BatchPoolOperations;
 }
+
+export type BatchPoolOperations = Pick<BatchServiceClient['pool'], 'get' | 'enableAutoScale' | 'evaluateAutoScale'>;
 
 export interface BatchProviderOptions {
   identity: string;
@@ -143,7 +148,9 @@ export class BatchProvider implements AgentProvider {
     const { state, detail, exitCode, failure } = batchState(task);
     const env = Object.fromEntries((task.environmentSettings ?? []).map((e) => [e.name, e.value ?? '']));
     const details = task.executionInfo?.failureInfo?.details?.map((d) => `${d.name}: ${d.value}`) ?? [];
+    delete env[SECRET_ENV_NAME];
     return {
+      env,
       name: task.id ?? '',
       resourceId: task.url ?? `${this.params.accountUrl}/jobs/${this.params.jobId}/tasks/${task.id}`,
       where: this.where,
@@ -186,6 +193,38 @@ export class BatchProvider implements AgentProvider {
       .filter((t) => (t.environmentSettings ?? []).some((e) => e.name === RUN_CAPABILITY && e.value === runId) &&
         (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY))
       .map((t) => this.toStatus(t));
+  }
+
+  /** Every task of the job this extension created (the EPHEMERAL_AGENT setting), any run. */
+  async listAll(): Promise<AgentResource[]> {
+    const tasks: BatchServiceModels.CloudTask[] = [];
+    try {
+      let page = await this.retry('listing Batch tasks', () => this.client.task.list(this.params.jobId));
+      tasks.push(...page);
+      while (page.odatanextLink) {
+        const next = page.odatanextLink;
+        page = await this.retry('listing Batch tasks', () => this.client.task.listNext(next));
+        tasks.push(...page);
+      }
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return [];
+      throw error;
+    }
+    return tasks.filter((t) => (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY)).map((t) => this.toStatus(t));
+  }
+
+  /** Adds many agent tasks with add-task-collection (few requests, each entry's status checked). */
+  async createMany(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]> {
+    const addCollection = this.client.task.addCollection?.bind(this.client.task);
+    if (!addCollection) throw new CloudError('Azure Batch', 'This Batch client cannot add task collections');
+    await this.prepare();
+    const tasks = items.map(({ spec, id }) => ({ ...this.taskParameter(spec, secret), id }));
+    return addTasksInBulk({ addCollection }, this.params.jobId, tasks, (what, request) => this.retry(what, request, items[0]?.spec.image));
+  }
+
+  /** The pool operations for autoscale, when the client has them. */
+  poolOperations(): BatchPoolOperations | undefined {
+    return this.client.pool;
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 // The AgentProvider port: where agent containers run (Azure Container Instances, Azure Batch).
 // Providers never read inputs; they get an AgentSpec and the registration secret.
 import type { AgentSpec } from '../agent-spec';
+import type { BulkAddResult } from './batch-bulk';
 
 /** The life of an agent's container or task, normalised across providers. */
 export type ResourceState = 'creating' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'unknown';
@@ -17,6 +18,8 @@ export interface AgentResource {
   tags: Record<string, string>;
   createdAt?: Date;
   finishedAt?: Date;
+  /** The agent's plain environment (never the registration secret), e.g. AZP_AGENT_NAME, EPHEMERAL_*. */
+  env?: Record<string, string>;
 }
 
 export interface AgentStatus extends AgentResource {
@@ -49,6 +52,10 @@ export interface AgentProvider {
   logTail(name: string, lines: number): Promise<string | undefined>;
   /** Deletes (Batch: terminates then deletes); false when it did not exist. */
   delete(name: string): Promise<boolean>;
+  /** Every resource this extension created, any run (ScaleAgentPool: its own agents and sweeping). */
+  listAll?(): Promise<AgentResource[]>;
+  /** Creates many agents at once (Batch: add-task-collection); `id` names the resource, `spec.name` the agent. */
+  createMany?(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]>;
 }
 
 /** True when the container or task has ended (or never started) and no agent will come from it. */
