@@ -16,6 +16,18 @@ const MAX_LOG_CHARS = 4 * 1024 * 1024;
 /** The file, next to the agent directory, that tells the fake job which process is the container's first. */
 export const CONTAINER_PID_FILE = 'container.pid';
 
+/**
+ * A container's environment variable that overrides `containerStartDelayMs` for that container alone
+ * (the image pull time), so a benchmark can have agents come up at chosen times. Emulator-only.
+ */
+export const START_DELAY_VARIABLE = 'EMULATOR_START_DELAY_MS';
+
+/** The pull delay for a container with these environment values (the largest, for a group). */
+export function startDelayMs(ctx: EmulatorContext, envs: Array<Record<string, string | undefined>>): number {
+  const overrides = envs.map((env) => Number(env[START_DELAY_VARIABLE])).filter((n) => Number.isFinite(n) && n >= 0);
+  return overrides.length > 0 ? Math.max(...overrides) : ctx.options.containerStartDelayMs;
+}
+
 /** build/emulator/src -> the repository root. */
 function repoRoot(): string {
   return path.resolve(__dirname, '..', '..', '..');
@@ -148,9 +160,15 @@ export function createContainerRunner(ctx: EmulatorContext): ContainerRunner {
         NODE_EXTRA_CA_CERTS: ctx.caCertPath,
         PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
       };
-      const [command, args] = entrypoint
-        ? ['bash', [path.join(repoRoot(), 'images', 'linux', 'start.sh')]]
-        : [options.command![0], options.command!.slice(1)];
+      const startSh = path.join(repoRoot(), 'images', 'linux', 'start.sh');
+      // agentStartDelayMs models an agent that needs time to start inside a running container (as the
+      // real one does to configure): the container's first process sleeps, then becomes start.sh.
+      const delaySeconds = (ctx.options?.agentStartDelayMs ?? 0) / 1000;
+      const [command, args] = !entrypoint
+        ? [options.command![0], options.command!.slice(1)]
+        : delaySeconds > 0
+          ? ['bash', ['-c', `sleep ${delaySeconds.toFixed(3)} && exec bash "$0"`, startSh]]
+          : ['bash', [startSh]];
       let child: ChildProcess;
       try {
         child = spawn(command, args, { cwd: dirs.work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -96,6 +96,8 @@ export interface EmulatorOptions {
    * services (ACI: between the Pulling and Pulled events), not by the ContainerRunner.
    */
   containerStartDelayMs: number;
+  /** Delay between a container running and its agent starting (the real agent takes time to configure). */
+  agentStartDelayMs?: number;
   /** How long an agent stays online after its last poll. */
   agentOnlineWindowMs: number;
   /** Requests per window before devops answers 429 (0 = unlimited). */

@@ -71,11 +71,11 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
       agentName: agentName(r.agentId),
     })),
     secretsSeen: store.secretsSeen.map((s) => ({ agentName: s.agentName, where: s.where })),
-    requests: store.requests.map((r) => ({ ...r })),
+    requests: store.requests.map((r) => ({ time: r.time, service: r.service, method: r.method, path: r.path, query: r.query, status: r.status })),
   };
 }
 
-const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs'];
+const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs'];
 
 function applyOptions(ctx: EmulatorContext, body: unknown): Reply {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return badRequest('the body must be a JSON object');

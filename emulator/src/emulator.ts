@@ -50,6 +50,7 @@ export interface Emulator {
 
 export const DEFAULT_OPTIONS: EmulatorOptions = {
   containerStartDelayMs: 0,
+  agentStartDelayMs: 0,
   agentOnlineWindowMs: 15_000,
   devopsRateLimit: 0,
   devopsRateWindowMs: 60_000,

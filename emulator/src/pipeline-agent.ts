@@ -32,6 +32,10 @@ export interface TaskRun {
   cancelAfterMs?: number;
   /** Called with each line the task prints, secrets masked. */
   onLine?: (line: string) => void;
+  /** Kills the task at once (SIGKILL) when aborted: for measurements that need only its start. */
+  signal?: AbortSignal;
+  /** Called right after the process is spawned, with the time it was spawned (ms since the epoch). */
+  onSpawn?: (spawnedAt: number) => void;
 }
 
 export interface LoggedIssue {
@@ -138,7 +142,12 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   }
 
   const outcome: TaskOutcome = { exitCode: null, result: '', message: '', variables: {}, issues: [], summaries: [], log: '', durationMs: 0 };
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [run.entry], { env, cwd: tempDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  run.onSpawn?.(spawnedAt);
+  const kill = () => child.kill('SIGKILL');
+  if (run.signal?.aborted) kill();
+  run.signal?.addEventListener('abort', kill, { once: true });
   const cancelTimer = run.cancelAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), run.cancelAfterMs) : undefined;
 
   const onLine = (raw: string) => {
@@ -190,6 +199,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   outcome.exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   await done;
   if (cancelTimer) clearTimeout(cancelTimer);
+  run.signal?.removeEventListener('abort', kill);
   if (!outcome.result) outcome.result = outcome.exitCode === 0 ? 'Succeeded' : 'Failed';
   outcome.durationMs = Date.now() - started;
   rmSync(tempDir, { recursive: true, force: true });

@@ -89,6 +89,7 @@ export function createStore(seed: Seed): Store {
     containerGroups: [],
     batchPools: [{
       id: seed.batchPoolId,
+      createdAt: Date.now(),
       enableAutoScale: false,
       targetDedicatedNodes: 1,
       targetLowPriorityNodes: 0,

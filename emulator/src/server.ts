@@ -60,6 +60,7 @@ export function serviceHandler(service: Service, ctx: EmulatorContext, faults: F
     const time = new Date().toISOString();
     const record = (status: number) => ctx.store.requests.push({
       time, service: service.name, method: req.method, path: req.path, query: req.url.search.replace(/^\?/, ''), status,
+      userAgent: req.headers['user-agent'],
     });
     const fault = faults.take(service.name, req.method, req.path);
     if (fault?.latencyMs) await delay(fault.latencyMs);

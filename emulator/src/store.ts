@@ -212,6 +212,8 @@ export interface RequestLogRecord {
   path: string;
   query: string;
   status: number;
+  /** Who sent it (not in `GET state`): lets measurements tell the agents' traffic from the tasks'. */
+  userAgent?: string;
 }
 
 export type ServiceName = 'entra' | 'arm' | 'batch' | 'devops';

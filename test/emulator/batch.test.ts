@@ -182,7 +182,9 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     assert.equal(pool.autoScaleFormula, '$TargetDedicatedNodes=2;');
     assert.equal(pool.autoScaleEvaluationInterval, 'PT5M');
     assert.equal(pool.targetDedicatedNodes, 2);
-    await rejectsWith(client.pool.enableAutoScale(poolId, { autoScaleFormula: '$TargetDedicatedNodes=3;' }), 409, 'AutoScaleTooManyRequestsToEnable');
+    // The service answers 503 TooManyEnableAutoScaleRequests; ms-rest-js would retry a 503, so ask once.
+    const once = new BatchServiceClient(new BatchSharedKeyCredentials(emu.seed.batchAccountName, emu.seed.batchAccountKey), emu.urls.batch, { noRetryPolicy: true });
+    await rejectsWith(once.pool.enableAutoScale(poolId, { autoScaleFormula: '$TargetDedicatedNodes=3;' }), 503, 'TooManyEnableAutoScaleRequests');
     const run = await client.pool.evaluateAutoScale(poolId, '$TargetDedicatedNodes = max(0, $PendingTasks.GetSample(1));');
     assert.match(run.results ?? '', /^\$TargetDedicatedNodes=0;\$TargetLowPriorityNodes=0;\$NodeDeallocationOption=requeue/);
     await client.pool.disableAutoScale(poolId);

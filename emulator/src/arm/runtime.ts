@@ -3,6 +3,7 @@
 // asynchronous operations ARM reports through Azure-AsyncOperation.
 import { randomUUID } from 'node:crypto';
 import type { ContainerHandle, EmulatorContext } from '../context';
+import { startDelayMs } from '../containers';
 import type { ContainerEvent, ContainerGroupRecord, ContainerRecord } from '../store';
 import { isObject } from './validation';
 
@@ -93,7 +94,7 @@ export class ContainerGroupRuntime {
     const specs = group.properties.containers as Json[];
     group.provisioningState = 'Pending';
     records.forEach((record, i) => addEvent(record, 'Pulling', `pulling image "${String((specs[i].properties as Json).image)}"`));
-    this.later(ctx.options.containerStartDelayMs, () => {
+    this.later(startDelayMs(ctx, specs.map(environmentOf)), () => {
       if (!this.current(ctx, group, records)) {
         this.finish(op, 'Failed', { code: 'Canceled', message: 'The operation was superseded by a later request.' });
         return;

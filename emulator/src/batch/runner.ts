@@ -3,6 +3,7 @@
 // meaning the image's entrypoint. Tasks of a job whose pool does not exist stay active, as on the
 // real service. Node capacity is not modelled: every schedulable task starts.
 import type { ContainerHandle, EmulatorContext } from '../context';
+import { startDelayMs } from '../containers';
 import type { BatchJobRecord, BatchTaskRecord, ContainerRecord } from '../store';
 import { recordTaskCounts } from './autoscale';
 import { findJob, findPool, setJobState, setTaskState, touch } from './model';
@@ -52,7 +53,8 @@ export class BatchTaskRunner {
       this.timers.delete(timer);
       if (task.state !== 'preparing' || !ctx.store.batchTasks.includes(task)) return;
       this.launch(ctx, task, job);
-    }, ctx.options.containerStartDelayMs);
+    }, startDelayMs(ctx, [Object.fromEntries(
+      ((task.body.environmentSettings as Array<{ name: string; value?: string }> | undefined) ?? []).map((s) => [s.name, s.value]))]));
     this.timers.add(timer);
   }
 
