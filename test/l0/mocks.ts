@@ -30,19 +30,33 @@ export function devopsMock(world: MockWorld) {
       world.agents = world.agents.filter((a) => a.id !== agentId);
     },
   };
+  const handler = (kind: string) => class {
+    constructor(readonly token: string) {}
+    readonly kind = kind;
+  };
+  // The narrow modules the tasks load instead of WebApi (see tasks/common/src/devops/node-api-connection.ts).
   return {
-    getBearerHandler: (token: string) => ({ kind: 'bearer', token }),
-    getPersonalAccessTokenHandler: (token: string) => ({ kind: 'pat', token }),
-    WebApi: class {
-      constructor(url: string) {
-        say(`WebApi ${url}`);
-      }
-      async getTaskAgentApi() {
-        return api;
-      }
+    'azure-devops-node-api/handlers/bearertoken': { BearerCredentialHandler: handler('bearer') },
+    'azure-devops-node-api/handlers/personalaccesstoken': { PersonalAccessTokenCredentialHandler: handler('pat') },
+    'azure-devops-node-api/TaskAgentApiBase': {
+      TaskAgentApiBase: class {
+        constructor(url: string) {
+          say(`TaskAgentApi ${url}`);
+          return api;
+        }
+      },
     },
   };
 }
+
+/** Registers the Azure DevOps mocks with a TaskMockRunner. */
+export function registerDevopsMock(tmr: { registerMock(name: string, mock: object): void }, world: MockWorld): void {
+  for (const [name, mock] of Object.entries(devopsMock(world))) tmr.registerMock(name, mock);
+}
+
+/** Every module through which the tasks reach Azure DevOps. */
+export const DEVOPS_MODULES = ['azure-devops-node-api/TaskAgentApiBase', 'azure-devops-node-api/TaskApi',
+  'azure-devops-node-api/handlers/bearertoken', 'azure-devops-node-api/handlers/personalaccesstoken'];
 
 export function identityMock() {
   const credential = (kind: string) => class {

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
+import type { NodeApiFactory } from '../../tasks/common/src/devops/node-api-connection';
 import { NodeApiAgentPoolClient } from '../../tasks/common/src/devops/node-api-pool-client';
 import { FakeClock } from './fakes/fake-clock';
 
 type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
-/** A stand-in for azure-devops-node-api whose TaskAgentApi methods are given per test. */
+/** A stand-in for azure-devops-node-api's narrow modules whose TaskAgentApi methods are given per test. */
 function nodeApi(api: Api) {
   const handlers: Array<{ kind: string; token: string }> = [];
   const module = {
-    getBearerHandler: (token: string) => { const h = { kind: 'bearer', token }; handlers.push(h); return h; },
-    getPersonalAccessTokenHandler: (token: string) => { const h = { kind: 'pat', token }; handlers.push(h); return h; },
-    WebApi: class {
-      async getTaskAgentApi() { return api; }
-    },
-  } as unknown as typeof import('azure-devops-node-api');
+    handler: (kind: string, token: string) => { const h = { kind, token }; handlers.push(h); return h; },
+    taskAgentApi: () => api,
+    taskApi: () => { throw new Error('not used'); },
+  } as unknown as NodeApiFactory;
   return { module, handlers };
 }
 

@@ -41,8 +41,15 @@ export interface Logger {
 export interface TaskIO extends Logger {
   /** Trimmed input value, or undefined when empty or absent. */
   getInput(name: string): string | undefined;
+  /**
+   * A secret input (a key, a token, a password), trimmed, or undefined. It is read without being
+   * logged and masked (setSecret) before it is returned.
+   */
+  getSecretInput(name: string): string | undefined;
   /** Pipeline variable (e.g. 'Build.BuildId'), or undefined when empty or absent. */
   getVariable(name: string): string | undefined;
+  /** A variable that may hold a secret (e.g. System.AccessToken): read unlogged, masked before it is returned. */
+  getSecretVariable(name: string): string | undefined;
   /** The service connection, or undefined when the agent has none with that id. */
   getEndpoint(id: string): Endpoint | undefined;
   /** Masks a value in every later log line (task.setsecret). */

@@ -3,12 +3,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
+import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 import type { Endpoint, ProxyConfig, TaskIO, TaskResult } from './task-io';
 
 function nonEmpty(value: string | undefined | null): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
+}
+
+/**
+ * A value from task-lib's vault (where it moved INPUT_*, ENDPOINT_AUTH_* and SECRET_* at load time),
+ * read without the `##vso[task.debug]<name>=<value>` line that tl.getInput and
+ * tl.getEndpointAuthorizationParameter write before the task could mask the value.
+ */
+function fromVault(key: string): string | undefined {
+  return nonEmpty(tlInternal._vault?.retrieveSecret(key));
 }
 
 class TaskLibEndpoint implements Endpoint {
@@ -21,8 +31,8 @@ class TaskLibEndpoint implements Endpoint {
   authParameter(key: string): string | undefined {
     const wanted = key.toLowerCase();
     const hit = Object.entries(this.parameters).find(([k]) => k.toLowerCase() === wanted);
-    // Some agents expose a parameter only as ENDPOINT_AUTH_PARAMETER_<id>_<KEY>.
-    return nonEmpty(hit?.[1]) ?? nonEmpty(tl.getEndpointAuthorizationParameter(this.id, key, true));
+    // Some agents expose a parameter only as ENDPOINT_AUTH_PARAMETER_<id>_<KEY> (read as task-lib does, quietly).
+    return nonEmpty(hit?.[1]) ?? fromVault(`ENDPOINT_AUTH_PARAMETER_${this.id}_${key.toUpperCase()}`);
   }
 
   data(key: string): string | undefined {
@@ -62,8 +72,21 @@ export class TaskLibIO implements TaskIO {
     return nonEmpty(tl.getInput(name, false));
   }
 
+  getSecretInput(name: string): string | undefined {
+    const value = fromVault(`INPUT_${tlInternal._getVariableKey(name)}`);
+    if (value) this.setSecret(value);
+    return value;
+  }
+
   getVariable(name: string): string | undefined {
     return nonEmpty(tl.getVariable(name));
+  }
+
+  getSecretVariable(name: string): string | undefined {
+    const key = tlInternal._getVariableKey(name);
+    const value = tlInternal._knownVariableMap[key]?.secret ? fromVault(`SECRET_${key}`) : nonEmpty(process.env[key]);
+    if (value) this.setSecret(value);
+    return value;
   }
 
   getEndpoint(id: string): Endpoint | undefined {
@@ -102,6 +125,7 @@ export class TaskLibIO implements TaskIO {
   getProxy(url?: string): ProxyConfig | undefined {
     const config = tl.getHttpProxyConfiguration(url);
     if (!config?.proxyUrl) return undefined;
+    if (config.proxyPassword) this.setSecret(config.proxyPassword);
     return {
       proxyUrl: config.proxyUrl,
       proxyUsername: config.proxyUsername,

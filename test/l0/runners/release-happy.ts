@@ -1,6 +1,6 @@
 // ReleaseEphemeralAgent without a resource group: finds the run's agents by capability and tag.
 import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
-import { aciMock, devopsMock, identityMock } from '../mocks';
+import { aciMock, identityMock, registerDevopsMock } from '../mocks';
 import { CONNECTION_ID, setPipelineEnvironment } from './env';
 import { taskEntry } from './task-path';
 
@@ -9,13 +9,13 @@ const tmr = new TaskMockRunner(taskEntry('ReleaseEphemeralAgentV1'));
 tmr.setInput('agentPool', 'Ephemeral');
 tmr.setInput('azureSubscription', CONNECTION_ID);
 const caps = { EPHEMERAL_RUN: '4711', EPHEMERAL_AGENT: '1' };
-tmr.registerMock('azure-devops-node-api', devopsMock({
+registerDevopsMock(tmr, {
   pools: [{ id: 10, name: 'Ephemeral' }],
   agents: [
     { id: 1, name: 'eph-4711-abcdef-0', status: 2, enabled: true, systemCapabilities: caps },
     { id: 2, name: 'someone-else', status: 2, enabled: true, systemCapabilities: { EPHEMERAL_RUN: '1', EPHEMERAL_AGENT: '1' } },
   ],
-}));
+});
 tmr.registerMock('@azure/identity', identityMock());
 tmr.registerMock('@azure/arm-containerinstance', aciMock([
   { name: 'eph-4711-abcdef-0', tags: { run: '4711', creator: 'ephemeral-agents' }, containers: [{}] },

@@ -1,6 +1,6 @@
 // RequestEphemeralAgent on ACI with Entra registration, every SDK mocked.
 import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
-import { aciMock, devopsMock, identityMock } from '../mocks';
+import { aciMock, identityMock, registerDevopsMock } from '../mocks';
 import { CONNECTION_ID, setPipelineEnvironment } from './env';
 import { taskEntry } from './task-path';
 
@@ -13,7 +13,7 @@ tmr.setInput('resourceGroup', 'build-agents');
 tmr.setInput('location', 'westeurope');
 tmr.setInput('count', '2');
 tmr.setInput('capabilities', 'java=17');
-tmr.registerMock('azure-devops-node-api', devopsMock({ pools: [{ id: 10, name: 'Ephemeral' }], agents: [] }));
+registerDevopsMock(tmr, { pools: [{ id: 10, name: 'Ephemeral' }], agents: [] });
 tmr.registerMock('@azure/identity', identityMock());
 tmr.registerMock('@azure/arm-containerinstance', aciMock());
 tmr.run();

@@ -1,6 +1,6 @@
 // WaitForAgent against a pool that does not exist.
 import { TaskMockRunner } from 'azure-pipelines-task-lib/mock-run';
-import { devopsMock } from '../mocks';
+import { registerDevopsMock } from '../mocks';
 import { setPipelineEnvironment } from './env';
 import { taskEntry } from './task-path';
 
@@ -8,5 +8,5 @@ setPipelineEnvironment();
 const tmr = new TaskMockRunner(taskEntry('WaitForAgentV1'));
 tmr.setInput('agentPool', 'NoSuchPool');
 tmr.setInput('agentNames', 'eph-4711-abcdef-0');
-tmr.registerMock('azure-devops-node-api', devopsMock({ pools: [{ id: 10, name: 'Ephemeral' }], agents: [] }));
+registerDevopsMock(tmr, { pools: [{ id: 10, name: 'Ephemeral' }], agents: [] });
 tmr.run();

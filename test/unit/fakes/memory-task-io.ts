@@ -34,9 +34,21 @@ export class MemoryTaskIO implements TaskIO {
     return value ? value : undefined;
   }
 
+  getSecretInput(name: string): string | undefined {
+    const value = this.getInput(name);
+    if (value) this.setSecret(value);
+    return value;
+  }
+
   getVariable(name: string): string | undefined {
     const value = this.vars[name] ?? this.variables.get(name)?.value;
     return value?.trim() ? value.trim() : undefined;
+  }
+
+  getSecretVariable(name: string): string | undefined {
+    const value = this.getVariable(name);
+    if (value) this.setSecret(value);
+    return value;
   }
 
   getEndpoint(id: string): Endpoint | undefined {

@@ -1,18 +1,17 @@
 // AgentPoolClient over azure-devops-node-api (loaded on first use). node-api does not retry 429, so
 // every call goes through withRetry (429 + Retry-After / X-RateLimit-Delay, 5xx, resets) and honours
 // the X-RateLimit-Delay Azure DevOps sends on successful answers before the next call.
-import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
-import type { ITaskAgentApi } from 'azure-devops-node-api/TaskAgentApi';
+import type { ITaskAgentApiBase } from 'azure-devops-node-api/TaskAgentApiBase';
 import type { TaskAgent, TaskAgentJobRequest } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
 import { type Clock, systemClock } from '../clock';
 import { CloudError, describeError, httpStatusOf, isCancellation, TaskError } from '../errors';
 import { isTransient, withRetry } from '../retry';
 import type { ProxyConfig } from '../task-io';
 import type { AgentPoolClient, JobRequest, ListAgentsOptions, OpenJobRequests, PoolAgent, PoolRef, ResourceUsage } from './agent-pool-client';
-import { toNodeApiProxy } from './node-api-options';
+import { type NodeApiFactory, nodeApiFactory, nodeApiOptions, type TokenHandler } from './node-api-connection';
 import type { DevOpsToken, DevOpsTokenSource } from './token-source';
 
-type NodeApi = typeof import('azure-devops-node-api');
+type ITaskAgentApi = ITaskAgentApiBase;
 
 export interface NodeApiPoolClientOptions {
   collectionUri: string;
@@ -27,8 +26,8 @@ export interface NodeApiPoolClientOptions {
   /** Called once per REST call (for request budgets and metrics). */
   onRequest?: (operation: string) => void;
   debug?: (message: string) => void;
-  /** Injected module for tests; loaded lazily otherwise. */
-  nodeApi?: NodeApi;
+  /** Injected clients for tests; azure-devops-node-api's narrow modules, loaded lazily, otherwise. */
+  nodeApi?: NodeApiFactory;
 }
 
 const ONLINE = 2; // TaskAgentStatus.Online
@@ -80,7 +79,7 @@ function toJobRequest(request: TaskAgentJobRequest): JobRequest {
 
 export class NodeApiAgentPoolClient implements AgentPoolClient {
   private api?: ITaskAgentApi;
-  private handler?: IRequestHandler & { token?: string };
+  private handler?: TokenHandler;
   private kind?: DevOpsToken['kind'];
   private notBefore = 0;
   private readonly clock: Clock;
@@ -95,11 +94,9 @@ export class NodeApiAgentPoolClient implements AgentPoolClient {
       this.handler.token = token; // a renewed Entra token; keeps the cached API locations
       return this.api;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeApi = this.options.nodeApi ?? (require('azure-devops-node-api') as NodeApi);
-    const handler = (kind === 'pat' ? nodeApi.getPersonalAccessTokenHandler(token) : nodeApi.getBearerHandler(token)) as IRequestHandler & { token?: string };
-    const web = new nodeApi.WebApi(this.options.collectionUri, handler, { proxy: toNodeApiProxy(this.options.proxy), socketTimeout: 60_000 });
-    this.api = await web.getTaskAgentApi();
+    const nodeApi = this.options.nodeApi ?? nodeApiFactory;
+    const handler = nodeApi.handler(kind, token);
+    this.api = nodeApi.taskAgentApi(this.options.collectionUri, handler, nodeApiOptions(this.options.proxy));
     this.handler = handler;
     this.kind = kind;
     return this.api;

@@ -3,21 +3,17 @@
 import { InputError } from '../errors';
 import type { PipelineContext } from '../params/pipeline';
 import type { ProxyConfig } from '../task-io';
-import { toNodeApiProxy } from './node-api-options';
+import { type NodeApiFactory, nodeApiFactory, nodeApiOptions } from './node-api-connection';
 
-type NodeApi = typeof import('azure-devops-node-api');
-
-export function createOidcTokenSource(pipeline: PipelineContext, serviceConnectionId: string, proxy?: ProxyConfig): () => Promise<string> {
+export function createOidcTokenSource(pipeline: PipelineContext, serviceConnectionId: string, proxy?: ProxyConfig,
+  nodeApi: NodeApiFactory = nodeApiFactory): () => Promise<string> {
   const { projectId, planId, jobAccessToken } = pipeline;
   if (!projectId || !planId || !jobAccessToken) {
     const missing = [!projectId && 'System.TeamProjectId', !planId && 'System.PlanId', !jobAccessToken && 'the job access token'].filter(Boolean).join(', ');
     throw new InputError('azureSubscription', `Workload identity federation needs ${missing} of the running job, which the agent did not provide`);
   }
   return async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const api = require('azure-devops-node-api') as NodeApi;
-    const connection = new api.WebApi(pipeline.collectionUri, api.getBearerHandler(jobAccessToken), { proxy: toNodeApiProxy(proxy) });
-    const taskApi = await connection.getTaskApi();
+    const taskApi = nodeApi.taskApi(pipeline.collectionUri, nodeApi.handler('bearer', jobAccessToken), nodeApiOptions(proxy));
     const response = await taskApi.createOidcToken({}, projectId, pipeline.hostType, planId, pipeline.jobId, serviceConnectionId);
     if (!response?.oidcToken) throw new Error('the OIDC token endpoint answered without a token');
     return response.oidcToken;

@@ -12,7 +12,7 @@ export interface NumberRule {
 }
 
 export class InputReader {
-  constructor(private readonly io: Pick<TaskIO, 'getInput' | 'getVariable' | 'setSecret'>) {}
+  constructor(private readonly io: Pick<TaskIO, 'getInput' | 'getSecretInput' | 'getVariable' | 'setSecret'>) {}
 
   optional(name: string): string | undefined {
     return this.io.getInput(name);
@@ -24,11 +24,9 @@ export class InputReader {
     return value;
   }
 
-  /** A secret input: masked before anything else happens with it. */
+  /** A secret input: read without being logged, masked before anything else happens with it. */
   secret(name: string): string | undefined {
-    const value = this.io.getInput(name);
-    if (value !== undefined) this.io.setSecret(value);
-    return value;
+    return this.io.getSecretInput(name);
   }
 
   number(name: string, fallback: number, rule: NumberRule): number {

@@ -21,7 +21,7 @@ export interface PipelineContext {
 }
 
 /** Reads the pipeline variables; the job token is masked before it is returned. */
-export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getEndpoint' | 'setSecret'>): PipelineContext {
+export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getSecretVariable' | 'getEndpoint' | 'setSecret'>): PipelineContext {
   const hostType = (io.getVariable('System.HostType') ?? 'build').toLowerCase();
   const buildId = io.getVariable('Build.BuildId');
   const deploymentId = io.getVariable('Release.DeploymentId');
@@ -37,8 +37,9 @@ export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getEndpoin
   if (!collection) {
     throw new InputError('System.CollectionUri', 'The variable System.CollectionUri is not set: run this task in an Azure Pipelines job');
   }
-  const jobAccessToken = io.getEndpoint('SystemVssConnection')?.authParameter('AccessToken') ?? io.getVariable('System.AccessToken');
-  if (jobAccessToken) io.setSecret(jobAccessToken);
+  const fromEndpoint = io.getEndpoint('SystemVssConnection')?.authParameter('AccessToken');
+  if (fromEndpoint) io.setSecret(fromEndpoint);
+  const jobAccessToken = fromEndpoint ?? io.getSecretVariable('System.AccessToken');
   const attempt = Number(io.getVariable('System.JobAttempt'));
   return {
     runId,

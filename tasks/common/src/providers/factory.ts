@@ -8,6 +8,7 @@ import type { ProviderParams } from '../params/provider-params';
 import { type ProxyLookup, toCoreProxySettings } from '../proxy';
 import { AciProvider } from './aci';
 import { BatchProvider } from './batch';
+import { createBatchHttpClient } from './batch-http-client';
 import type { AgentProvider } from './provider';
 
 export interface ProviderContext {
@@ -22,6 +23,7 @@ export interface ProviderContext {
 
 type AciModule = typeof import('@azure/arm-containerinstance');
 type BatchModule = typeof import('@azure/batch');
+type MsRestModule = typeof import('@azure/ms-rest-js');
 type RestPipelineModule = typeof import('@azure/core-rest-pipeline');
 
 const RESOURCE_GROUPS_API_VERSION = '2021-04-01';
@@ -75,6 +77,8 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
     };
   }
   const proxy = toCoreProxySettings(context.proxy(params.accountUrl));
-  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, proxy ? { proxySettings: proxy } : undefined);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const httpClient = createBatchHttpClient(require('@azure/ms-rest-js') as MsRestModule);
+  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, ...(proxy ? { proxySettings: proxy } : {}) });
   return new BatchProvider(params, client, { ...common, identity: params.auth.kind === 'sharedKey' ? 'the Batch shared key' : connectionIdentity(context.connection) });
 }
