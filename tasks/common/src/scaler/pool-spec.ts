@@ -1,0 +1,87 @@
+// The agents of a scaled pool and its template registration, described once. Pool agents carry
+// EPHEMERAL_AGENT=1 (this extension made them) and EPHEMERAL_SCALER=<namePrefix> (which pool owns
+// them), but no EPHEMERAL_RUN: any job of the pool may use them. They wait for a job as long as it
+// takes (no idle timeout, no expiry: the scaler removes them), and their resources carry an owner tag
+// so two concurrent runs can tell whose create won.
+import { createHash } from 'node:crypto';
+import { type AgentSpec, buildAgentSpecs, type OsType, RUN_CAPABILITY, TAG_EXPIRES_AT } from '../agent-spec';
+
+export const SCALER_CAPABILITY = 'EPHEMERAL_SCALER';
+export const TEMPLATE_CAPABILITY = 'EPHEMERAL_TEMPLATE';
+export const TEMPLATE_HASH_CAPABILITY = 'EPHEMERAL_TEMPLATE_HASH';
+/** Entrypoint switch: register and exit 0 (images/entrypoint-contract.json). */
+export const CONFIGURE_ONLY_ENV = 'AZP_CONFIGURE_ONLY';
+export const TAG_SCALER = 'scaler';
+export const TAG_OWNER = 'owner';
+
+export interface PoolAgentTemplate {
+  pool: string;
+  organizationUrl: string;
+  image: string;
+  osType: OsType;
+  cpu: number;
+  memoryGB: number;
+  namePrefix: string;
+  /** The scaler's run (Build.BuildId), for the run tag. */
+  runId: string;
+  /** Unique per task run: written as the owner tag, read back after create. */
+  owner: string;
+  capabilities: ReadonlyArray<readonly [string, string]>;
+  tags: ReadonlyArray<readonly [string, string]>;
+}
+
+export function templateName(namePrefix: string): string {
+  return `tpl-${namePrefix}`;
+}
+
+/** The spec of one pool agent named `name` (a slot name). */
+export function poolAgentSpec(template: PoolAgentTemplate, name: string, now: number): AgentSpec {
+  const [spec] = buildAgentSpecs({
+    names: [name],
+    pool: template.pool,
+    organizationUrl: template.organizationUrl,
+    image: template.image,
+    osType: template.osType,
+    cpu: template.cpu,
+    memoryGB: template.memoryGB,
+    runId: template.runId,
+    // Standby agents wait for their job; the scaler (not a timer) removes idle ones.
+    idleTimeoutMinutes: 0,
+    keepFailedMinutes: 0,
+    capabilities: [...template.capabilities, [SCALER_CAPABILITY, template.namePrefix]],
+    tags: template.tags,
+    now,
+  });
+  delete spec.env[RUN_CAPABILITY];
+  delete spec.tags[TAG_EXPIRES_AT];
+  spec.tags[TAG_SCALER] = template.namePrefix;
+  spec.tags[TAG_OWNER] = template.owner;
+  return spec;
+}
+
+/**
+ * A fingerprint of what decides the agents' capabilities: the image and the capabilities. The
+ * template is recreated when it changes.
+ */
+export function templateHash(template: Pick<PoolAgentTemplate, 'image' | 'osType' | 'capabilities' | 'namePrefix'>): string {
+  const capabilities = [...template.capabilities].map(([n, v]) => `${n.toUpperCase()}=${v}`).sort();
+  return createHash('sha256').update(JSON.stringify([template.image, template.osType, template.namePrefix, capabilities])).digest('hex').slice(0, 16);
+}
+
+/** The spec of the configure-only container that registers the template. */
+export function templateSpec(template: PoolAgentTemplate, now: number): AgentSpec {
+  const spec = poolAgentSpec(template, templateName(template.namePrefix), now);
+  spec.env[CONFIGURE_ONLY_ENV] = '1';
+  spec.env[TEMPLATE_CAPABILITY] = '1';
+  spec.env[TEMPLATE_HASH_CAPABILITY] = templateHash(template);
+  // A small container: it only registers.
+  spec.cpu = Math.min(spec.cpu, 1);
+  spec.memoryGB = Math.min(spec.memoryGB, 1.5);
+  return spec;
+}
+
+/** Capability lookup ignoring case, as Azure DevOps compares names. */
+export function capability(capabilities: Readonly<Record<string, string>>, name: string): string | undefined {
+  const key = Object.keys(capabilities).find((k) => k.toUpperCase() === name.toUpperCase());
+  return key === undefined ? undefined : capabilities[key];
+}

@@ -1,0 +1,260 @@
+// ScaleAgentPool's use case: pass after pass (one, or until durationMinutes are up), observe the
+// pool, sweep what this extension left behind, and bring the pool to its fixed size or to the size
+// its queue asks for. Every pass logs one line a person can follow; every change becomes a row of
+// the run summary.
+import type { AgentSpec, OsType } from '../agent-spec';
+import type { Clock } from '../clock';
+import type { AgentPoolClient, PoolRef } from '../devops/agent-pool-client';
+import { describeError, isCancellation } from '../errors';
+import type { BatchPoolOperations } from '../providers/batch';
+import type { AgentProvider } from '../providers/provider';
+import { decideQueueScale, formatPassLine, type QueueSettings } from '../scale/policy';
+import { countWaitingJobs, describeWaiting } from '../scale/waiting-jobs';
+import type { Logger } from '../task-io';
+import { type Removal, removeAgents } from './agent-removal';
+import { ensurePoolAutoscale } from './batch-autoscale';
+import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample } from './passes';
+import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
+import { observePool, type PoolView } from './pool-view';
+import { type CreateItem, scaleOut } from './scale-out';
+import { planSweep } from './sweep';
+import { ensureTemplate } from './template-registration';
+
+export interface ScalePlan {
+  agentPool: string;
+  namePrefix: string;
+  mode: 'fixed' | 'queue';
+  desiredCount: number;
+  queue: QueueSettings;
+  durationMinutes: number;
+  intervalSeconds: number;
+  sweep: boolean;
+  image: string;
+  osType: OsType;
+  cpu: number;
+  memoryGB: number;
+  capabilities: ReadonlyArray<readonly [string, string]>;
+  tags: ReadonlyArray<readonly [string, string]>;
+  organizationUrl: string;
+  runId: string;
+  owner: string;
+  /** Batch only: the pool and the formula its autoscale should use. */
+  batchAutoscale?: { poolId: string; formula: string };
+}
+
+export interface ScaleDeps {
+  provider: AgentProvider;
+  devops: AgentPoolClient;
+  /** Mints a registration secret (masked by the implementation); called once per pass that creates. */
+  registrationSecret: () => Promise<string>;
+  batchPool?: BatchPoolOperations;
+  log: Logger;
+  clock: Clock;
+  signal?: AbortSignal;
+  loc: (key: string, fallback: string, ...args: unknown[]) => string;
+}
+
+export interface ScaleRow {
+  pass: number;
+  time: string;
+  agent: string;
+  action: string;
+  why: string;
+}
+
+export interface ScaleOutcome {
+  provisioned: number;
+  removed: number;
+  desired: number;
+  passes: number;
+  rows: ScaleRow[];
+  /** Things a person should look at (shown as warnings; the task ends SucceededWithIssues). */
+  issues: string[];
+  pool: string;
+}
+
+class PassRecorder {
+  readonly rows: ScaleRow[] = [];
+  readonly issues: string[] = [];
+  provisioned = 0;
+  removed = 0;
+
+  constructor(private readonly clock: Clock, private readonly log: Logger) {}
+
+  row(pass: number, agent: string, action: string, why: string): void {
+    this.rows.push({ pass, time: new Date(this.clock.now()).toISOString().slice(11, 19), agent, action, why });
+  }
+
+  issue(message: string): void {
+    this.issues.push(message);
+    this.log.warning(message);
+  }
+}
+
+export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<ScaleOutcome> {
+  const { devops, provider, log, clock } = deps;
+  const pool = await devops.findPool(plan.agentPool);
+  const recorder = new PassRecorder(clock, log);
+  log.info(`ScaleAgentPool: pool '${pool.name}', ${plan.mode === 'fixed' ? `fixed, ${plan.desiredCount} agent(s)` : `queue, ${plan.queue.minAgents}..${plan.queue.maxAgents} agents`}, ` +
+    `agents '${plan.namePrefix}-<n>' on ${provider.description}${plan.durationMinutes > 0 ? `, for ${plan.durationMinutes} min every ${plan.intervalSeconds} s` : ', one pass'}.`);
+
+  if (plan.batchAutoscale && deps.batchPool) {
+    const outcome = await ensurePoolAutoscale(plan.batchAutoscale.poolId, plan.batchAutoscale.formula, { pool: deps.batchPool, clock, signal: deps.signal });
+    if (outcome.action === 'rejected') {
+      recorder.issue(deps.loc('AutoscaleFormulaError', "The autoscale formula for Batch pool '%s' does not evaluate: %s", plan.batchAutoscale.poolId, outcome.message));
+    } else {
+      log.info(outcome.action === 'enabled' ? deps.loc('AutoscaleEnabled', "Autoscale enabled on Batch pool '%s' (interval %s).", plan.batchAutoscale.poolId, outcome.interval) : outcome.message);
+    }
+    recorder.row(0, `Batch pool ${plan.batchAutoscale.poolId}`, `autoscale ${outcome.action}`, outcome.message);
+  }
+
+  const template: PoolAgentTemplate = {
+    pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
+    namePrefix: plan.namePrefix, runId: plan.runId, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+  };
+  const started = clock.now();
+  const end = started + plan.durationMinutes * 60_000;
+  let desired = 0;
+  let pass = 0;
+  let succeeded = 0;
+  for (;;) {
+    pass++;
+    try {
+      desired = await runPass(pass, pool, plan, template, deps, recorder);
+      succeeded++;
+    } catch (error) {
+      // One pass may fail for a passing reason; a run of many goes on, a single pass fails.
+      if (isCancellation(error) || plan.durationMinutes <= 0 || succeeded === 0) throw error;
+      recorder.issue(`Pass ${pass} failed: ${describeError(error)}`);
+    }
+    if (plan.durationMinutes <= 0) break;
+    const next = clock.now() + plan.intervalSeconds * 1000;
+    if (next >= end) break;
+    await clock.sleep(plan.intervalSeconds * 1000, deps.signal);
+  }
+  return { provisioned: recorder.provisioned, removed: recorder.removed, desired, passes: pass, rows: recorder.rows, issues: recorder.issues, pool: pool.name };
+}
+
+async function remove(pass: number, removals: Removal[], action: string, pool: PoolRef, deps: ScaleDeps, recorder: PassRecorder): Promise<Set<string>> {
+  const outcomes = await removeAgents(removals, { devops: deps.devops, provider: deps.provider, poolId: pool.id });
+  const removed = new Set<string>();
+  for (const o of outcomes) {
+    recorder.row(pass, o.removal.name, o.removed ? action : `${action}: not done`, `${o.removal.reason}; ${o.detail}`);
+    if (o.removed) {
+      removed.add(o.removal.name);
+      recorder.removed++;
+      deps.log.info(`Agent ${o.removal.name}: ${action} (${o.removal.reason}; ${o.detail}).`);
+    } else if (!o.detail.startsWith('left')) {
+      recorder.issue(`Agent ${o.removal.name} could not be removed (${o.removal.reason}): ${o.detail}`);
+    } else {
+      deps.log.info(`Agent ${o.removal.name}: ${o.detail}.`);
+    }
+  }
+  return removed;
+}
+
+async function create(pass: number, items: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
+  if (items.length === 0) return 0;
+  const secret = await deps.registrationSecret();
+  const now = deps.clock.now();
+  const specs = new Map<string, AgentSpec>();
+  const spec = (slot: string) => {
+    let s = specs.get(slot);
+    if (!s) specs.set(slot, (s = poolAgentSpec(template, slot, now)));
+    return s;
+  };
+  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret, owner: plan.owner });
+  let created = 0;
+  for (const o of outcomes) {
+    if (o.result === 'created') {
+      created++;
+      recorder.provisioned++;
+      recorder.row(pass, o.item.slot, o.item.replace.length > 0 ? 'recreated' : 'created', o.item.reason);
+    } else if (o.result === 'taken') {
+      recorder.row(pass, o.item.slot, 'left to a concurrent run', o.detail);
+    } else {
+      recorder.row(pass, o.item.slot, 'create failed', o.detail);
+      recorder.issue(`Agent ${o.item.slot} could not be created: ${o.detail}`);
+    }
+  }
+  deps.log.info(`Created ${created} of ${items.length} agent(s): ${outcomes.filter((o) => o.result === 'created').map((o) => o.item.slot).join(', ') || 'none'}.`);
+  return created;
+}
+
+async function sweep(pass: number, view: PoolView, plan: ScalePlan, pool: PoolRef, deps: ScaleDeps, recorder: PassRecorder): Promise<void> {
+  const swept = planSweep(view, plan.namePrefix, deps.clock.now());
+  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not created by this extension left alone: ${swept.foreign.join(', ')}`);
+  if (swept.removals.length === 0) return;
+  await remove(pass, swept.removals, 'swept', pool, deps, recorder);
+}
+
+async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
+  const { devops, provider, log, clock } = deps;
+  const view = await observePool(pool, plan.namePrefix, { devops, provider, now: () => clock.now() });
+  if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
+
+  if (plan.mode === 'fixed') {
+    const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, provider.kind);
+    const counts = countSlots(view);
+    const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
+      .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
+    log.info(`Pass ${pass}: waiting=n/a busy=${counts.busy} idle=${counts.idle.length} starting=${counts.starting} freeParallel=n/a target=${plan.desiredCount} action=${action}`);
+    for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
+    await remove(pass, decision.removals, 'removed', pool, deps, recorder);
+    await create(pass, decision.creates, plan, template, deps, recorder);
+    return plan.desiredCount;
+  }
+
+  // Queue mode: the template lets queued jobs wait instead of failing while the pool is empty.
+  const tpl = await ensureTemplate(pool, view.template, templateSpec(template, clock.now()), {
+    devops, provider, clock, log, secret: deps.registrationSecret, signal: deps.signal, loc: deps.loc,
+  });
+  if (tpl.action !== 'kept') recorder.row(pass, tpl.agent.name, `template ${tpl.action}`, 'disabled registration with the agents\' capabilities, so jobs wait for agents');
+
+  const finished = finishedSlots(view);
+  const cleaned = await remove(pass, finished, 'cleaned up', pool, deps, recorder);
+  if (cleaned.size > 0) {
+    for (const slot of view.slots.values()) {
+      if (cleaned.has(slot.name)) {
+        slot.agent = undefined;
+        slot.ended = [];
+      }
+    }
+  }
+
+  const listing = devops.listOpenJobRequests
+    ? await devops.listOpenJobRequests(pool.id)
+    : { requests: (await devops.listJobRequests(pool.id)).filter((r) => !r.finishTime), lowerBound: false, pages: 1 };
+  const waiting = countWaitingJobs(listing.requests, tpl.agent.capabilities, { lowerBound: listing.lowerBound });
+  if (waiting.lowerBound) {
+    log.warning(deps.loc('WaitingLowerBound', 'The queue listing stopped at a full page without a continuation token: at least %d jobs are waiting.', waiting.count));
+  }
+  let free: number | undefined;
+  try {
+    const usage = await devops.resourceUsage();
+    if (usage.totalParallelJobs !== undefined) free = Math.max(0, usage.totalParallelJobs - (usage.usedParallelJobs ?? 0));
+    else throw new Error('the answer holds no limit');
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    log.info(deps.loc('ParallelJobsUnknown', "The organization's parallel-job usage cannot be read (%s); using maxParallelJobs = %s.",
+      describeError(error), plan.queue.maxParallelJobs ?? 'none'));
+  }
+
+  const sample = queueSample(view, waiting.count, waiting.lowerBound, free, clock.now());
+  const decision = decideQueueScale(sample, plan.queue);
+  log.info(`Pass ${pass}: ${formatPassLine(sample, decision)}${waiting.ephemeralRun > 0 ? ` (${waiting.ephemeralRun} request(s) for RequestEphemeralAgent not counted)` : ''}` +
+    `${listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''}`);
+
+  if (decision.toRemove.length > 0) {
+    const removals = decision.toRemove.map((name) => {
+      const slot = [...view.slots.values()].find((s) => s.name === name);
+      return { name, agent: slot?.agent, resources: [...(slot?.live ? [slot.live] : []), ...(slot?.ended ?? [])], reason: `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}` };
+    });
+    await remove(pass, removals, 'scaled in', pool, deps, recorder);
+  }
+  if (decision.toCreate > 0) {
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned);
+    await create(pass, items, plan, template, deps, recorder);
+  }
+  return decision.desired;
+}
