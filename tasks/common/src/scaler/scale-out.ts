@@ -56,7 +56,17 @@ async function createOnAci(item: CreateItem, deps: ScaleOutDeps): Promise<Create
   }
   if (existing) await provider.delete(existing.name);
   const spec = deps.spec(item.slot);
-  await provider.create(spec, deps.secret);
+  try {
+    await provider.create(spec, deps.secret);
+  } catch (error) {
+    // A concurrent run's PUT of the same name supersedes ours: its group stands, counted once.
+    const winner = await provider.get(item.resourceId).catch(() => undefined);
+    const owner = winner?.tags[TAG_OWNER];
+    if (winner && !hasEnded(winner.state) && owner !== undefined && owner !== deps.owner) {
+      return { item, result: 'taken', detail: `a concurrent run (owner ${owner}) created it at the same time: counted once` };
+    }
+    throw error;
+  }
   const after = await provider.get(item.resourceId);
   const owner = after?.tags[TAG_OWNER];
   if (after && owner !== undefined && owner !== deps.owner) {
