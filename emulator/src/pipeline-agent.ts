@@ -54,6 +54,8 @@ export interface TaskOutcome {
   summaries: string[];
   /** The whole log with every secret the task registered (and every secret input) masked. */
   log: string;
+  /** Everything the task wrote to stdout and stderr, unmasked, as the agent receives it (for leak checks). */
+  rawOutput: string;
   durationMs: number;
 }
 
@@ -141,7 +143,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
     for (const value of Object.values(endpoint.parameters)) if (value.length >= 8) secrets.add(value);
   }
 
-  const outcome: TaskOutcome = { exitCode: null, result: '', message: '', variables: {}, issues: [], summaries: [], log: '', durationMs: 0 };
+  const outcome: TaskOutcome = { exitCode: null, result: '', message: '', variables: {}, issues: [], summaries: [], log: '', rawOutput: '', durationMs: 0 };
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [run.entry], { env, cwd: tempDir, stdio: ['ignore', 'pipe', 'pipe'] });
   run.onSpawn?.(spawnedAt);
@@ -151,6 +153,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const cancelTimer = run.cancelAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), run.cancelAfterMs) : undefined;
 
   const onLine = (raw: string) => {
+    outcome.rawOutput += raw + '\n';
     const command = parseVsoCommand(raw);
     if (command) {
       const { area, properties, data } = command;

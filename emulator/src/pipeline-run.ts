@@ -46,6 +46,8 @@ export interface StepOptions {
   /** The step's `name:`; its output variables become `<name>.<variable>` for later steps. */
   name?: string;
   secretVariables?: Record<string, string>;
+  /** Extra pipeline variables for this step (e.g. Agent.ProxyUrl); they override the job's. */
+  variables?: Record<string, string>;
   cancelAfterMs?: number;
   onLine?: (line: string) => void;
 }
@@ -65,7 +67,7 @@ export class PipelineJob {
     const outcome = await runTask({
       entry: this.run.entryOf(task),
       inputs,
-      variables: { ...this.run.variables(), 'System.JobId': this.jobId, 'System.JobName': this.name, 'System.JobAttempt': String(this.attempt), ...this.variables },
+      variables: { ...this.run.variables(), 'System.JobId': this.jobId, 'System.JobName': this.name, 'System.JobAttempt': String(this.attempt), ...this.variables, ...options.variables },
       secretVariables: options.secretVariables,
       endpoints: this.run.endpoints,
       systemAccessToken: this.run.world.seed.systemAccessToken,
