@@ -98,7 +98,12 @@ export class TaskLibIO implements TaskIO {
   }
 
   setSecret(value: string): void {
-    if (value) tl.setSecret(value);
+    if (!value) return;
+    // task-lib refuses multi-line secrets (a PEM certificate): mask each line, as the agent does for
+    // multi-line secret variables. PEM armour lines ("-----BEGIN ...-----") are not secret.
+    for (const line of value.split(/\r?\n/)) {
+      if (line.trim() && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(line.trim())) tl.setSecret(line);
+    }
   }
 
   setVariable(name: string, value: string, options: { secret?: boolean; output?: boolean } = {}): void {
