@@ -148,6 +148,19 @@ describe('emulator: Azure DevOps (azure-devops-node-api)', () => {
     assert.equal(queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['docker'] }).result, 'failed');
   });
 
+  it('gives a job back to the queue when its agent closes its session before taking it', async () => {
+    const agent = await agentApi.addAgent(agentBody('once-agent', { EPHEMERAL_RUN: '7' }), poolId);
+    const session = await agentApi.createAgentSession({ agent: { id: agent.id, name: agent.name }, ownerName: 'test' } as never, poolId);
+    const queued = queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals 7'] });
+    assert.ok((await agentApi.getAgentRequest(poolId, queued.requestId)).assignTime, 'assigned to the online agent');
+    // A --once agent that just finished its job stops listening instead of taking this one.
+    await agentApi.deleteAgentSession(poolId, session.sessionId!);
+    const request = await agentApi.getAgentRequest(poolId, queued.requestId);
+    assert.equal(request.assignTime, undefined);
+    assert.equal(request.result, undefined);
+    assert.equal(request.reservedAgent, undefined);
+  });
+
   it('lists the queue 200 requests at a time with x-ms-continuationtoken', async () => {
     await agentApi.addAgent(agentBody('template', { EPHEMERAL_RUN: 'q' }), poolId);
     for (let i = 0; i < 205; i++) queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals q'] });

@@ -143,6 +143,20 @@ export function dispatch(ctx: EmulatorContext): void {
   }
 }
 
+/**
+ * An agent that closes its session without having taken its assigned job (a `--once` agent that
+ * finished its job just as the next one was assigned) gives the job back: it goes to the queue again.
+ */
+export function requeueUnreceived(ctx: EmulatorContext, agent: AgentRecord): void {
+  const request = ctx.store.jobRequests.find((r) => r.requestId === agent.assignedRequestId);
+  if (!request || request.receiveTime !== undefined || request.finishTime !== undefined) return;
+  request.agentId = undefined;
+  request.assignTime = undefined;
+  request.lockedUntil = undefined;
+  agent.assignedRequestId = undefined;
+  dispatch(ctx);
+}
+
 /** Completes a request and frees its agent for the next queued job. */
 export function finishRequest(ctx: EmulatorContext, request: JobRequestRecord, result: TaskResultName, redispatch = true): void {
   if (request.finishTime === undefined) request.finishTime = new Date().toISOString();

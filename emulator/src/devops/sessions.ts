@@ -6,7 +6,7 @@ import type { EmulatorContext, Reply } from '../context';
 import type { AgentRecord } from '../store';
 import { DevOpsHttpError, badRequest, devopsError } from './errors';
 import { type Call, json, parseId, poolById, readJson } from './http';
-import { dispatch } from './queue';
+import { dispatch, requeueUnreceived } from './queue';
 import { type AgentSession, closeSession, runtimeOf } from './runtime';
 import { isOnline, refreshAgentStatuses, setStatus } from './status';
 import { agentReference } from './wire';
@@ -66,6 +66,7 @@ export function deleteSession(call: Call, poolIdText: string, sessionId: string)
     if (agent && agent.sessionId === sessionId) {
       agent.sessionId = undefined;
       setStatus(agent, 'offline');
+      requeueUnreceived(ctx, agent);
     }
   }
   return { status: 204 };
