@@ -82,8 +82,7 @@ export async function release(world: World, run: PipelineRun, spec: FlowSpec, jo
 }
 
 /** Provision, one job per agent, release: the whole pipeline of DESIGN.md. */
-export async function fullFlow(world: World, spec: FlowSpec): Promise<FlowResult> {
-  const run = world.run({ release: spec.release });
+export async function fullFlow(world: World, spec: FlowSpec, run = world.run({ release: spec.release })): Promise<FlowResult> {
   const { request, wait, afterWait } = await provision(world, run, spec);
   const result: FlowResult = { run, request, wait, afterWait, releases: [] };
   if (wait?.result === 'Succeeded') result.jobs = await world.runJobs(run.buildId, spec.count ?? 1);

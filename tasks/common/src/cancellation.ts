@@ -6,7 +6,7 @@ export const CLEANUP_GRACE_MS = 10_000;
 export interface Cancellation {
   /** Aborted as soon as the agent cancels the task. */
   cancel: AbortSignal;
-  /** Aborted CLEANUP_GRACE_MS after `cancel`: in-flight cloud calls end then. */
+  /** Aborted CLEANUP_GRACE_MS after `cancel`, or when the task finishes: in-flight cloud calls end then. */
   hard: AbortSignal;
   dispose(): void;
 }
@@ -30,6 +30,9 @@ export function onTermination(processLike: Pick<NodeJS.Process, 'on' | 'off'> = 
       processLike.off('SIGINT', handler);
       processLike.off('SIGTERM', handler);
       if (timer) clearTimeout(timer);
+      // The task is done: calls still in flight (a create abandoned on cancellation, its LRO poller)
+      // are orphans that would keep the process alive; end them now.
+      if (!hard.signal.aborted) hard.abort(new Error('the task has finished'));
     },
   };
 }

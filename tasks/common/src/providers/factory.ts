@@ -79,6 +79,8 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
   const proxy = toCoreProxySettings(context.proxy(params.accountUrl));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const httpClient = createBatchHttpClient(require('@azure/ms-rest-js') as MsRestModule);
-  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, ...(proxy ? { proxySettings: proxy } : {}) });
+  // noRetryPolicy: the provider retries (honouring Retry-After within the task's deadline); the SDK's own
+  // policies would multiply the attempts and wait about 30 s on a 503.
+  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, noRetryPolicy: true, ...(proxy ? { proxySettings: proxy } : {}) });
   return new BatchProvider(params, client, { ...common, identity: params.auth.kind === 'sharedKey' ? 'the Batch shared key' : connectionIdentity(context.connection) });
 }
