@@ -140,6 +140,11 @@ async function benchWait(emulator, world) {
   // Only the task's requests count, not the agents' own (registration, sessions, messages, tokens).
   const devopsRequests = emulator.ctx.store.requests.slice(firstRequest)
     .filter((r) => r.service === 'devops' && Date.parse(r.time) >= waitStarted && !/^VSTSAgent/.test(r.userAgent ?? '')).length;
+  if (process.env.BENCH_VERBOSE) {
+    for (const r of emulator.ctx.store.requests.slice(firstRequest)) {
+      if (r.service === 'devops' && !/^VSTSAgent/.test(r.userAgent ?? '')) progress(`  ${((Date.parse(r.time) - waitStarted) / 1000).toFixed(1)} s ${r.method} ${r.path}`);
+    }
+  }
   metric('wait.lagMs.median', median(lags), 'ms');
   metric('wait.lagMs.p95', percentile(lags, 95), 'ms');
   metric('wait.requestsPerMinute', devopsRequests / ((waitEnded - waitStarted) / 60_000), 'requests/min');

@@ -85,6 +85,21 @@ describe('waitForAgents', () => {
     assert.ok(devopsTimes.length + 1 <= 16, `${devopsTimes.length + 1} counted requests`);
   });
 
+  it('asks Azure DevOps nothing while every container is being created, nor at the instant one starts', async () => {
+    const { clock, devops, provider, deps, devopsTimes, start } = setup();
+    for (const n of ['a-0', 'a-1']) provider?.put(n, 'creating');
+    schedule(clock, start, [
+      [5_000, () => provider?.put('a-0', 'running')],
+      [5_300, () => devops.register('a-0', { online: true })],
+      [10_000, () => provider?.put('a-1', 'running')],
+      [10_300, () => devops.register('a-1', { online: true })],
+    ]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0', 'a-1'], timeoutMinutes: 15 }, deps);
+    // One poll per agent, shortly after its container started; none before.
+    assert.equal(devopsTimes.length, 2, `polls at ${devopsTimes.map((t) => t - start).join(', ')} ms`);
+    assert.ok(online.every((o, i) => o.onlineAfterMs - [5_300, 10_300][i] < 1_500), online.map((o) => o.onlineAfterMs).join(', '));
+  });
+
   it('makes one list request per poll for all agents', async () => {
     const { clock, devops, deps, start } = setup(false);
     schedule(clock, start, [[7_000, () => ['a-0', 'a-1', 'a-2'].forEach((n) => devops.register(n, { online: true }))]]);

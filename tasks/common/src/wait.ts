@@ -107,14 +107,20 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
       const names = [...pending];
       const results = await mapSettled(names, 8, (name) => (provider as AgentProvider).get(name));
       const failed: string[] = [];
+      const firstRound = statuses.size === 0;
+      let started = false;
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') {
+          started ||= !firstRound && statuses.get(names[i])?.state !== 'running' && result.value?.state === 'running';
           statuses.set(names[i], result.value);
           if (!result.value || hasEnded(result.value.state)) failed.push(names[i]);
         } else if (isCancellation(result.reason)) {
           throw result.reason;
         }
       });
+      // An agent needs a moment after its container starts: asking Azure DevOps at that very instant
+      // would only cost a request, so the next poll comes one fast interval later.
+      if (started) lastDevops = Math.max(lastDevops, now);
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken && results.every((r) => r.status === 'rejected')) {
         log.warning(`Cannot read the agents' containers (${describeError(broken.reason)}); waiting without them, so a failed container shows only at the timeout.`);
@@ -132,6 +138,9 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
       return state === 'running' || state === 'unknown' || state === undefined;
     });
     const devopsInterval = !provider ? intervals.devopsBlindMs : anyRunning ? intervals.devopsFastMs : intervals.devopsSlowMs;
+    // While every container is still being created, no agent can be online: the first Azure DevOps
+    // poll waits for a container to run (or for the slow interval), saving a request per wait.
+    if (lastDevops === -Infinity && provider && !anyRunning) lastDevops = options.start;
     const devopsDue = Math.max(lastDevops + devopsInterval, budget.nextAllowedAt());
     if (now >= devopsDue) {
       lastDevops = now;
