@@ -79,7 +79,8 @@ export class TaskContext {
   provider(params: ProviderParams, connection: AzureConnection | undefined, credential: TokenCredential | undefined, deadline?: () => number | undefined): AgentProvider {
     if (params.kind === 'batch' && params.auth.kind === 'sharedKey') this.secret(params.auth.accountKey);
     if (params.registry?.password) this.secret(params.registry.password);
-    return createProvider(params, {
+    // Created on first use: the SDK behind it need not load (and compile) before the task's first request.
+    return lazily(() => createProvider(params, {
       connection,
       credential,
       proxy: this.proxy,
@@ -87,7 +88,7 @@ export class TaskContext {
       signal: this.signals.hard,
       deadline,
       debug: (m) => this.io.debug(m),
-    });
+    }));
   }
 
   /** Runs the task body and sets the result; errors become a failed result with a masked message. */
@@ -103,6 +104,27 @@ export class TaskContext {
       this.cancellation?.dispose();
     }
   }
+}
+
+/** An object made by `create` the first time any of its members is used. */
+export function lazily<T extends object>(create: () => T): T {
+  let instance: T | undefined;
+  return new Proxy({} as T, {
+    get(_target, member) {
+      instance ??= create();
+      const value = Reflect.get(instance, member, instance);
+      return typeof value === 'function' ? value.bind(instance) : value;
+    },
+    has(_target, member) {
+      instance ??= create();
+      return Reflect.has(instance, member);
+    },
+    // `instanceof` sees the real class.
+    getPrototypeOf() {
+      instance ??= create();
+      return Object.getPrototypeOf(instance);
+    },
+  });
 }
 
 /** The organization a credential belongs to: a registration connection's URL, else System.CollectionUri. */
