@@ -17,6 +17,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const require = createRequire(import.meta.url);
 const { startEmulator } = require(path.join(root, 'build/emulator/src/index.js'));
 const { PipelineRun, CONNECTION_IDS } = require(path.join(root, 'build/emulator/src/pipeline-run.js'));
+const { callControl } = require(path.join(root, 'build/emulator/src/control-client.js'));
 const { runTask } = require(path.join(root, 'build/emulator/src/pipeline-agent.js'));
 
 const only = process.argv.slice(2);
@@ -33,15 +34,7 @@ function percentile(values, p) {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function control(world, method, route, body) {
-  const response = await fetch(new URL(route, world.control.endsWith('/') ? world.control : `${world.control}/`), {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : undefined,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`control ${method} ${route}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const control = (world, method, route, body) => callControl(world.control, method, route, body);
 
 async function benchVsix() {
   const { packageExtension } = await import(path.join(root, 'scripts/package.mjs'));

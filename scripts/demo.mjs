@@ -9,20 +9,13 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const require = createRequire(import.meta.url);
 const { startEmulator } = require(path.join(root, 'build/emulator/src/index.js'));
 const { PipelineRun, CONNECTION_IDS } = require(path.join(root, 'build/emulator/src/pipeline-run.js'));
+const { callControl } = require(path.join(root, 'build/emulator/src/control-client.js'));
 
 const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
 const say = (text) => console.log(`${stamp()}  ${text}`);
 
-async function control(world, method, route, body) {
-  const response = await fetch(new URL(route, world.control.endsWith('/') ? world.control : `${world.control}/`), {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : undefined,
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`control ${method} ${route}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
+const control = (world, method, route, body) => callControl(world.control, method, route, body);
 
 function expectSucceeded(step, outcome) {
   const issues = outcome.issues.map((i) => `    ${i.type}: ${i.message}`).join('\n');
