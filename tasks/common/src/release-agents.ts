@@ -8,6 +8,7 @@ import type { AgentPoolClient, PoolAgent } from './devops/agent-pool-client';
 import { describeError } from './errors';
 import type { AgentProvider, AgentResource } from './providers/provider';
 import type { ReleaseSummaryRow } from './summary';
+import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
 export const RELEASE_CONCURRENCY = 8;
@@ -24,6 +25,8 @@ export interface ReleaseDeps {
   provider: AgentProvider;
   clock: Clock;
   log: Logger;
+  /** Words user-facing lines from task.json messages; plain English without it. */
+  loc?: Localize;
 }
 
 export interface ReleaseOutcome {
@@ -45,6 +48,7 @@ function isRunningJob(agent: PoolAgent): boolean {
 
 export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promise<ReleaseOutcome> {
   const { devops, provider, log } = deps;
+  const loc = deps.loc ?? formatFallback;
   const pool = await devops.findPool(plan.agentPool);
   const named = plan.agentNames ? new Set(plan.agentNames.map((n) => n.toLowerCase())) : undefined;
 
@@ -63,10 +67,10 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
   }
   const names = [...new Set([...agents.map((a) => a.name), ...resources.map((r) => r.name)])].sort();
   if (names.length === 0) {
-    log.info(`Nothing to release in pool '${pool.name}': no agent or resource of run ${plan.runId} was found (already released?).`);
+    log.info(loc('NothingToRelease', "Nothing to release in pool '%s': no agent or resource of run %s was found (already released?).", pool.name, plan.runId));
     return { rows: [], busy: [], failures: [] };
   }
-  log.info(`Releasing ${names.length} agent(s) of run ${plan.runId} from pool '${pool.name}' on ${provider.description}: ${names.join(', ')}`);
+  log.info(loc('Releasing', "Releasing %d agent(s) of run %s from pool '%s' on %s: %s", names.length, plan.runId, pool.name, provider.description, names.join(', ')));
 
   const rows = new Map<string, ReleaseSummaryRow>(names.map((n) => [n, { name: n, registration: 'not registered', resource: 'not found' }]));
   const busy = new Set<string>();
@@ -74,7 +78,7 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
   const byName = new Map(agents.map((a) => [a.name, a]));
 
   // 1. Disable every idle agent so no new job lands on it.
-  log.group('Disabling and deleting registrations');
+  log.group(loc('DeletingRegistrations', 'Disabling and deleting registrations'));
   try {
     const idle = agents.filter((a) => {
       if (!isRunningJob(a)) return true;
@@ -98,7 +102,7 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
       const row = rows.get(deletable[i]) as ReleaseSummaryRow;
       if (d.status === 'fulfilled') {
         row.registration = d.value ? 'disabled and deleted' : 'already deleted';
-        log.info(`Agent ${deletable[i]}: registration disabled and deleted.`);
+        log.info(loc('AgentDeleted', 'Agent %s: registration disabled and deleted.', deletable[i]));
       } else {
         row.registration = 'delete failed';
         failures.push(`${deletable[i]}: could not delete the registration: ${describeError(d.reason)}`);
@@ -109,14 +113,14 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
       row.registration = 'left: running a job';
       row.resource = 'left: running a job';
       const job = byName.get(name)?.assignedRequest?.jobName;
-      log.warning(`Agent ${name} is still running a job${job ? ` (${job})` : ''}; it is left for the sweeper (ScaleAgentPool) and not deleted.`);
+      log.warning(loc('AgentBusy', 'Agent %s is still running a job%s; it is left for the sweeper (ScaleAgentPool) and not deleted.', name, job ? ` (${job})` : ''));
     }
   } finally {
     log.endGroup();
   }
 
   // 4. Delete containers/tasks, except those of busy agents and failed ones kept for investigation.
-  log.group('Deleting containers and tasks');
+  log.group(loc('DeletingResources', 'Deleting containers and tasks'));
   try {
     const now = deps.clock.now();
     const targets = resources.filter((r) => !busy.has(r.name));
@@ -131,8 +135,8 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
       const row = rows.get(r.name) as ReleaseSummaryRow;
       if (res.status === 'fulfilled') {
         row.resource = res.value === 'kept' ? `kept (failed; keepFailedMinutes)` : `${res.value} (${r.where})`;
-        if (res.value === 'kept') log.warning(`Agent ${r.name}: its failed container is kept for investigation until its keepFailedMinutes pass.`);
-        else log.info(`Agent ${r.name}: container/task ${res.value}.`);
+        if (res.value === 'kept') log.warning(loc('FailedContainerKept', 'Agent %s: its failed container is kept for investigation until its keepFailedMinutes pass.', r.name));
+        else log.info(loc('ResourceDeleted', 'Agent %s: container/task %s.', r.name, res.value));
       } else {
         row.resource = 'delete failed';
         failures.push(`${r.name}: could not delete its container/task: ${describeError(res.reason)}`);

@@ -8,6 +8,7 @@ import type { AgentPoolClient } from './devops/agent-pool-client';
 import { AggregateTaskError, CancelledError, describeError, isCancellation } from './errors';
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
+import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
 /** Creates in flight at once: ARM and Batch throttle bursts of writes. */
@@ -19,6 +20,8 @@ export interface RequestDeps {
   /** Mints the registration secret; the implementation masks it (setSecret) before returning it. */
   registrationSecret: () => Promise<string>;
   log: Logger;
+  /** Words user-facing lines from task.json messages; plain English without it. */
+  loc?: Localize;
   clock: Clock;
   /** Aborted on cancellation: stop creating, clean up. */
   signal?: AbortSignal;
@@ -43,7 +46,8 @@ export function demandFor(runId: string): string {
 
 export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promise<RequestOutcome> {
   const { provider, devops, log } = deps;
-  log.info(`Requesting ${plan.names.length} agent(s) for pool '${plan.agentPool}' on ${provider.description}: ${plan.names.join(', ')}`);
+  const loc = deps.loc ?? formatFallback;
+  log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
   const secret = await deps.registrationSecret();
@@ -73,19 +77,19 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     // A retried job reuses its names: remove what the earlier attempt left, then create afresh.
     const previous = await provider.get(spec.name);
     if (previous) {
-      log.info(`Agent ${spec.name}: removing the ${previous.state} container of an earlier attempt of this job.`);
+      log.info(loc('AgentReplaced', 'Agent %s: removing the %s container of an earlier attempt of this job.', spec.name, previous.state));
       await provider.delete(spec.name);
     }
     if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
     const created = await provider.create(spec, secret);
-    log.info(`Agent ${spec.name}: created on ${created.where}.`);
+    log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
     return created;
   };
 
-  log.group('Creating agents');
+  log.group(loc('CreatingAgents', 'Creating agents'));
   let results: PromiseSettledResult<CreatedAgent>[];
   try {
     results = await abortable(mapSettled(specs, CREATE_CONCURRENCY, createOne), deps.signal, cancelled);
@@ -126,30 +130,31 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
 /** All or nothing: removes every container/task this run of the task attempted, then their registrations. */
 async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps): Promise<void> {
   const { provider, devops, log } = deps;
+  const loc = deps.loc ?? formatFallback;
   if (names.length === 0) return;
-  log.group(`Removing ${names.length} agent(s) created by this task`);
+  log.group(loc('RemovingCreated', 'Removing %d agent(s) created by this task', names.length));
   try {
     // Containers first, so no agent can register again after its registration is deleted.
     const deletions = await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
       if (keepFailedMinutes > 0) {
         const status = await provider.get(name);
         if (status?.state === 'failed') {
-          log.warning(`Agent ${name}: keeping its failed container for ${keepFailedMinutes} minutes for investigation (keepFailedMinutes); ReleaseEphemeralAgent or a sweeper removes it later.`);
+          log.warning(loc('KeptFailed', 'Agent %s: keeping its failed container for %d minutes for investigation (keepFailedMinutes); ReleaseEphemeralAgent or a sweeper removes it later.', name, keepFailedMinutes));
           return false;
         }
       }
       return provider.delete(name);
     });
     deletions.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(`Agent ${names[i]}: could not delete its container or task: ${describeError(d.reason)}`);
+      if (d.status === 'rejected') log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
     });
     const agents = await devops.listAgents(poolId, { names });
     const registrations = await mapSettled(agents, CREATE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
     registrations.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(`Agent ${agents[i].name}: could not delete its registration: ${describeError(d.reason)}`);
+      if (d.status === 'rejected') log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
     });
   } catch (error) {
-    log.warning(`Cleanup was incomplete: ${describeError(error)}. ReleaseEphemeralAgent (condition: always()) removes what is left.`);
+    log.warning(loc('CleanupIncomplete', 'Cleanup was incomplete: %s. ReleaseEphemeralAgent (condition: always()) removes what is left.', describeError(error)));
   } finally {
     log.endGroup();
   }

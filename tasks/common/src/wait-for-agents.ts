@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import type { AgentPoolClient } from './devops/agent-pool-client';
 import type { AgentProvider } from './providers/provider';
 import type { RequestBudget } from './request-budget';
+import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 import { type AgentOnline, type WaitIntervals, waitUntilOnline } from './wait';
 
@@ -18,6 +19,8 @@ export interface WaitDeps {
   budget: RequestBudget;
   clock: Clock;
   log: Logger;
+  /** Words user-facing lines from task.json messages; plain English without it. */
+  loc?: Localize;
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
@@ -28,7 +31,8 @@ export interface WaitDeps {
 export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<AgentOnline[]> {
   const start = deps.start ?? deps.clock.now();
   const deadline = start + plan.timeoutMinutes * 60_000;
-  deps.log.info(`Waiting up to ${plan.timeoutMinutes} minutes for ${plan.agentNames.length} agent(s) in pool '${plan.agentPool}': ${plan.agentNames.join(', ')}`);
+  const loc = deps.loc ?? formatFallback;
+  deps.log.info(loc('Waiting', "Waiting up to %d minutes for %d agent(s) in pool '%s': %s", plan.timeoutMinutes, plan.agentNames.length, plan.agentPool, plan.agentNames.join(', ')));
   const pool = await deps.devops.findPool(plan.agentPool);
   return waitUntilOnline({
     poolId: pool.id,
@@ -41,6 +45,7 @@ export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<Age
     budget: deps.budget,
     clock: deps.clock,
     log: deps.log,
+    loc,
     mask: deps.mask,
     signal: deps.signal,
     intervals: deps.intervals,

@@ -10,6 +10,7 @@ import type { AgentProvider, AgentStatus } from './providers/provider';
 import { hasEnded } from './providers/provider';
 import type { RequestBudget } from './request-budget';
 import { formatDuration } from './summary';
+import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
 export interface WaitIntervals {
@@ -38,6 +39,8 @@ export interface WaitOptions {
   budget: RequestBudget;
   clock: Clock;
   log: Logger;
+  /** Words user-facing lines from task.json messages; plain English without it. */
+  loc?: Localize;
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
@@ -81,6 +84,7 @@ export async function diagnose(names: readonly string[], provider: AgentProvider
 export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline[]> {
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
   const { clock, log, devops, budget } = options;
+  const loc = options.loc ?? formatFallback;
   let provider = options.provider;
   const pending = new Set(options.names);
   const online: AgentOnline[] = [];
@@ -123,7 +127,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
       if (started) lastDevops = Math.max(lastDevops, now);
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (broken && results.every((r) => r.status === 'rejected')) {
-        log.warning(`Cannot read the agents' containers (${describeError(broken.reason)}); waiting without them, so a failed container shows only at the timeout.`);
+        log.warning(loc('ContainersUnreadable', "Cannot read the agents' containers (%s); waiting without them, so a failed container shows only at the timeout.", describeError(broken.reason)));
         provider = undefined;
       }
       if (failed.length > 0) {
@@ -153,11 +157,12 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
           pending.delete(name);
           const entry = { name, onlineAfterMs: seenAt - options.start, where: statuses.get(name)?.where };
           online.push(entry);
+          // Not through loc: the L0 test (mock task-lib, whose loc prints the key) asserts on this English line.
           log.info(`Agent ${name} is online after ${formatDuration(entry.onlineAfterMs)}.`);
           log.progress((online.length / options.names.length) * 100, `${online.length} of ${options.names.length} agents online`);
         } else if (agent.online && !agent.enabled && !reportedDisabled.has(name)) {
           reportedDisabled.add(name);
-          log.warning(`Agent ${name} is online but disabled, so no job can use it; enable it in the pool or release it.`);
+          log.warning(loc('AgentDisabled', 'Agent %s is online but disabled, so no job can use it; enable it in the pool or release it.', name));
         }
       }
       now = clock.now();

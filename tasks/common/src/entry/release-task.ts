@@ -15,8 +15,9 @@ export async function runReleaseTask(io: TaskIO): Promise<void> {
       provider: context.provider(params.provider, params.connection, credential),
       clock: context.clock,
       log: io,
+      loc: (key, fallback, ...args) => io.loc(key, fallback, ...args),
     });
-    io.addSummary('Ephemeral agents released', releaseSummary(params.agentPool, outcome.rows));
+    io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents released'), releaseSummary(params.agentPool, outcome.rows));
     const released = outcome.rows.length - outcome.busy.length;
     const message = io.loc('Released', '%d agent(s) released, %d left for the sweeper.', released, outcome.busy.length);
     if (outcome.failures.length > 0) {

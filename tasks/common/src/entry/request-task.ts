@@ -18,6 +18,7 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
       devops: context.devopsClient(params.devops, params.pipeline, credential),
       registrationSecret: async () => (await mint()).token,
       log: io,
+      loc: (key, fallback, ...args) => io.loc(key, fallback, ...args),
       clock: context.clock,
       signal: context.signals.cancel,
     });
@@ -26,7 +27,7 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
     io.setVariable('resourceIds', outcome.resourceIds, { output: true });
     io.setVariable(NAMES_VARIABLE, outcome.agentNames);
     io.setVariable(OS_TYPE_VARIABLE, params.osType);
-    io.addSummary('Ephemeral agents', requestSummary(params.agentPool, outcome.demand, outcome.agents));
+    io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents'), requestSummary(params.agentPool, outcome.demand, outcome.agents));
     io.setResult('Succeeded', io.loc('AgentsRequested',
       "%d agent(s) requested. Let the job that uses them demand 'EPHEMERAL_RUN -equals %s' in its pool, and wait for them with WaitForAgent.",
       outcome.agents.length, params.pipeline.runId));

@@ -30,20 +30,21 @@ export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>
         budget,
         clock: context.clock,
         log: io,
+        loc: (key, fallback, ...args) => io.loc(key, fallback, ...args),
         mask: (text) => context.masker.mask(text),
         signal: context.signals.cancel,
         start: context.started,
         intervals,
       });
-      io.addSummary('Ephemeral agents online', waitSummary(params.agentPool, online.map((a) => ({ ...a, state: 'online' }))));
+      io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents online'), waitSummary(params.agentPool, online.map((a) => ({ ...a, state: 'online' }))));
       io.setResult('Succeeded', io.loc('AgentsOnline', "All %d agent(s) are online in pool '%s' after %s.", online.length, params.agentPool,
         formatDuration(Math.max(0, ...online.map((a) => a.onlineAfterMs)))));
     } catch (error) {
       if (error instanceof WaitFailure) {
-        io.group('Diagnosis');
+        io.group(io.loc('DiagnosisGroup', 'Diagnosis'));
         for (const line of error.diagnosis.split('\n')) io.info(line);
         io.endGroup();
-        io.addSummary('Ephemeral agents online', waitSummary(params.agentPool, [
+        io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents online'), waitSummary(params.agentPool, [
           ...error.online.map((a) => ({ ...a, state: 'online' })),
           ...error.pending.map((name) => ({ name, state: 'not online' })),
         ]));

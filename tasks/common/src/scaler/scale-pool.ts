@@ -95,8 +95,9 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
   const { devops, provider, log, clock } = deps;
   const pool = await devops.findPool(plan.agentPool);
   const recorder = new PassRecorder(clock, log);
-  log.info(`ScaleAgentPool: pool '${pool.name}', ${plan.mode === 'fixed' ? `fixed, ${plan.desiredCount} agent(s)` : `queue, ${plan.queue.minAgents}..${plan.queue.maxAgents} agents`}, ` +
-    `agents '${plan.namePrefix}-<n>' on ${provider.description}${plan.durationMinutes > 0 ? `, for ${plan.durationMinutes} min every ${plan.intervalSeconds} s` : ', one pass'}.`);
+  log.info(deps.loc('Starting', "ScaleAgentPool: pool '%s', %s, agents '%s-<n>' on %s%s.", pool.name,
+    plan.mode === 'fixed' ? `fixed, ${plan.desiredCount} agent(s)` : `queue, ${plan.queue.minAgents}..${plan.queue.maxAgents} agents`,
+    plan.namePrefix, provider.description, plan.durationMinutes > 0 ? `, for ${plan.durationMinutes} min every ${plan.intervalSeconds} s` : ', one pass'));
 
   if (plan.batchAutoscale && deps.batchPool) {
     const outcome = await ensurePoolAutoscale(plan.batchAutoscale.poolId, plan.batchAutoscale.formula, { pool: deps.batchPool, clock, signal: deps.signal });
@@ -143,11 +144,11 @@ async function remove(pass: number, removals: Removal[], action: string, pool: P
     if (o.removed) {
       removed.add(o.removal.name);
       recorder.removed++;
-      deps.log.info(`Agent ${o.removal.name}: ${action} (${o.removal.reason}; ${o.detail}).`);
+      deps.log.info(deps.loc('AgentRemoved', 'Agent %s: %s (%s; %s).', o.removal.name, action, o.removal.reason, o.detail));
     } else if (!o.detail.startsWith('left')) {
-      recorder.issue(`Agent ${o.removal.name} could not be removed (${o.removal.reason}): ${o.detail}`);
+      recorder.issue(deps.loc('AgentNotRemoved', 'Agent %s could not be removed (%s): %s', o.removal.name, o.removal.reason, o.detail));
     } else {
-      deps.log.info(`Agent ${o.removal.name}: ${o.detail}.`);
+      deps.log.info(deps.loc('AgentLeft', 'Agent %s: %s.', o.removal.name, o.detail));
     }
   }
   return removed;
@@ -174,10 +175,10 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
       recorder.row(pass, o.item.slot, 'left to a concurrent run', o.detail);
     } else {
       recorder.row(pass, o.item.slot, 'create failed', o.detail);
-      recorder.issue(`Agent ${o.item.slot} could not be created: ${o.detail}`);
+      recorder.issue(deps.loc('AgentNotCreated', 'Agent %s could not be created: %s', o.item.slot, o.detail));
     }
   }
-  deps.log.info(`Created ${created} of ${items.length} agent(s): ${outcomes.filter((o) => o.result === 'created').map((o) => o.item.slot).join(', ') || 'none'}.`);
+  deps.log.info(deps.loc('Created', 'Created %d of %d agent(s): %s.', created, items.length, outcomes.filter((o) => o.result === 'created').map((o) => o.item.slot).join(', ') || 'none'));
   return created;
 }
 
@@ -198,7 +199,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     const counts = countSlots(view);
     const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
       .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
-    log.info(`Pass ${pass}: waiting=n/a busy=${counts.busy} idle=${counts.idle.length} starting=${counts.starting} freeParallel=n/a target=${plan.desiredCount} action=${action}`);
+    log.info(deps.loc('PassFixed', 'Pass %d: waiting=n/a busy=%d idle=%d starting=%d freeParallel=n/a target=%d action=%s', pass, counts.busy, counts.idle.length, counts.starting, plan.desiredCount, action));
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
     await remove(pass, decision.removals, 'removed', pool, deps, recorder);
     await create(pass, decision.creates, plan, template, deps, recorder);
@@ -242,8 +243,9 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
 
   const sample = queueSample(view, waiting.count, waiting.lowerBound, free, clock.now());
   const decision = decideQueueScale(sample, plan.queue);
-  log.info(`Pass ${pass}: ${formatPassLine(sample, decision)}${waiting.ephemeralRun > 0 ? ` (${waiting.ephemeralRun} request(s) for RequestEphemeralAgent not counted)` : ''}` +
-    `${listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''}`);
+  log.info(deps.loc('Pass', 'Pass %d: %s%s%s', pass, formatPassLine(sample, decision),
+    waiting.ephemeralRun > 0 ? ` (${waiting.ephemeralRun} request(s) for RequestEphemeralAgent not counted)` : '',
+    listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''));
 
   if (decision.toRemove.length > 0) {
     const removals = decision.toRemove.map((name) => {

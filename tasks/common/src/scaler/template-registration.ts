@@ -71,7 +71,7 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
       await deps.clock.sleep(POLL_MS, deps.signal);
     }
   } finally {
-    await provider.delete(resourceId).catch((error: unknown) => log.warning(`Template container '${resourceId}' could not be deleted: ${String(error)}`));
+    await provider.delete(resourceId).catch((error: unknown) => log.warning(deps.loc('TemplateContainerNotDeleted', "Template container '%s' could not be deleted: %s", resourceId, String(error))));
   }
 
   const [agent] = await devops.listAgents(pool.id, { names: [spec.name], includeCapabilities: true });
