@@ -219,7 +219,9 @@ describe('emulator: ACI against the official spec and examples', () => {
         await create(name, { ...(createExample.parameters.containerGroup as Json), zones: createExample.parameters.zones });
         const first = await call('DELETE', `${groupsUrl(name)}?${API}`);
         assert.ok(String(first.status) in responses, `DELETE answered ${first.status}, one of the example's statuses`);
-        if (first.status === 200) assertShape(responses['200'].body, first.body, 'delete');
+        // A 200 carries the deleted group, which here was made from another example's request (the
+        // Delete example has none): check it against the schema, not against that example's body.
+        if (first.status === 200) assertValid('ContainerGroup', first.body, 'the 200 delete response');
         for (let i = 0; i < 50 && emu.ctx.store.containerGroups.length > 0; i++) await new Promise((r) => setTimeout(r, 20));
         const again = await call('DELETE', `${groupsUrl(name)}?${API}`);
         assert.equal(again.status, 204);
