@@ -241,7 +241,9 @@ describe('emulator: ACI against the official spec and examples', () => {
       await create(name, requestFromResponse(body));
       const got = await call('GET', `${groupsUrl(name)}?${API}`);
       assertValid('ContainerGroup', got.body, 'the GET');
-      assertShape(body, got.body, 'get');
+      // The instance views depend on how far the container got when the GET came (Waiting, Running,
+      // Terminated): the schema checks them; their shape is the example's only for the same moment.
+      assertShape(body, got.body, 'get', (at) => at.includes('.instanceView'));
     });
   }
 });
