@@ -34,7 +34,7 @@ function percentile(values, p) {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const control = (world, method, route, body) => callControl(world.control, method, route, body);
+const control = (world, method, route, body) => callControl(world.control, method, route, body, world.caCertPath);
 
 async function benchVsix() {
   const { packageExtension } = await import(path.join(root, 'scripts/package.mjs'));

@@ -15,7 +15,7 @@ const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
 const say = (text) => console.log(`${stamp()}  ${text}`);
 
-const control = (world, method, route, body) => callControl(world.control, method, route, body);
+const control = (world, method, route, body) => callControl(world.control, method, route, body, world.caCertPath);
 
 function expectSucceeded(step, outcome) {
   const issues = outcome.issues.map((i) => `    ${i.type}: ${i.message}`).join('\n');
