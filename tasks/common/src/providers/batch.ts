@@ -175,7 +175,8 @@ export class BatchProvider implements AgentProvider {
     }
   }
 
-  async listByRun(runId: string): Promise<AgentResource[]> {
+  /** Every task of the job, all pages; none when the job does not exist. */
+  private async jobTasks(): Promise<BatchServiceModels.CloudTask[]> {
     const tasks: BatchServiceModels.CloudTask[] = [];
     try {
       let page = await this.retry('listing Batch tasks', () => this.client.task.list(this.params.jobId));
@@ -189,6 +190,11 @@ export class BatchProvider implements AgentProvider {
       if (httpStatusOf(error) === 404) return []; // no job, so no task
       throw error;
     }
+    return tasks;
+  }
+
+  async listByRun(runId: string): Promise<AgentResource[]> {
+    const tasks = await this.jobTasks();
     return tasks
       .filter((t) => (t.environmentSettings ?? []).some((e) => e.name === RUN_CAPABILITY && e.value === runId) &&
         (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY))
@@ -197,19 +203,7 @@ export class BatchProvider implements AgentProvider {
 
   /** Every task of the job this extension created (the EPHEMERAL_AGENT setting), any run. */
   async listAll(): Promise<AgentResource[]> {
-    const tasks: BatchServiceModels.CloudTask[] = [];
-    try {
-      let page = await this.retry('listing Batch tasks', () => this.client.task.list(this.params.jobId));
-      tasks.push(...page);
-      while (page.odatanextLink) {
-        const next = page.odatanextLink;
-        page = await this.retry('listing Batch tasks', () => this.client.task.listNext(next));
-        tasks.push(...page);
-      }
-    } catch (error) {
-      if (httpStatusOf(error) === 404) return [];
-      throw error;
-    }
+    const tasks = await this.jobTasks();
     return tasks.filter((t) => (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY)).map((t) => this.toStatus(t));
   }
 
