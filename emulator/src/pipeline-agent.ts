@@ -1,10 +1,11 @@
 // Runs a pipeline task the way the Azure Pipelines agent does: a Node process on the task's bundle
 // with inputs as INPUT_*, variables as upper-cased environment names, secret variables as SECRET_*,
-// service connections as ENDPOINT_* and the job token as the SystemVssConnection endpoint. It reads
-// the task's `##vso[...]` logging commands from stdout, the way the agent does, so tests and the demo
-// see outputs, results, issues and summaries exactly as a pipeline would. Never shipped.
+// service connections as ENDPOINT_* (only those its connectedService inputs name) and the job token
+// as the SystemVssConnection endpoint. It reads the task's `##vso[...]` logging commands from stdout,
+// the way the agent does, so tests and the demo see outputs, results, issues and summaries exactly as
+// a pipeline would. Never shipped.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -108,6 +109,42 @@ function maskAll(text: string, secrets: Set<string>): string {
   return out;
 }
 
+interface TaskDefinitionInput {
+  name: string;
+  type?: string;
+  aliases?: string[];
+}
+
+/** The task.json of the task an entry point belongs to: beside it (the vsix layout), else in the repository's tasks/<folder>. */
+export function taskDefinitionOf(entry: string): { inputs: TaskDefinitionInput[] } | undefined {
+  const folder = path.resolve(entry).split(path.sep).find((part) => /V\d+$/.test(part));
+  const candidates = [path.join(path.dirname(entry), 'task.json')];
+  if (folder) candidates.push(path.join(__dirname, '..', '..', '..', 'tasks', folder, 'task.json'));
+  for (const file of candidates) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { inputs: TaskDefinitionInput[] };
+  }
+  return undefined;
+}
+
+/**
+ * Inputs under their task.json names (the pipeline resolves aliases before the agent sees them), and
+ * the service connections the agent hands over: only those named by a connectedService input, plus the
+ * system connection (the agent's TaskRunner does the same). Without a definition, everything given.
+ */
+export function agentView(definition: { inputs: TaskDefinitionInput[] } | undefined, inputs: Record<string, string>, endpoints: ServiceConnection[]): { inputs: Record<string, string>; endpoints: ServiceConnection[] } {
+  if (!definition) return { inputs, endpoints };
+  const byName = new Map<string, TaskDefinitionInput>();
+  for (const input of definition.inputs) for (const name of [input.name, ...(input.aliases ?? [])]) byName.set(name.toLowerCase(), input);
+  const named: Record<string, string> = {};
+  for (const [key, value] of Object.entries(inputs)) named[byName.get(key.toLowerCase())?.name ?? key] = value;
+  const referenced = new Set<string>();
+  for (const input of definition.inputs) {
+    if (!input.type?.toLowerCase().startsWith('connectedservice:')) continue;
+    for (const id of (named[input.name] ?? '').split(',')) if (id.trim()) referenced.add(id.trim().toLowerCase());
+  }
+  return { inputs: named, endpoints: endpoints.filter((endpoint) => referenced.has(endpoint.id.toLowerCase())) };
+}
+
 export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const started = Date.now();
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'agent-temp-'));
@@ -131,8 +168,9 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   }
   env.VSTS_PUBLIC_VARIABLES = JSON.stringify(Object.keys(run.variables ?? {}));
   env.VSTS_SECRET_VARIABLES = JSON.stringify(Object.keys(run.secretVariables ?? {}));
-  for (const [name, value] of Object.entries(run.inputs)) env[`INPUT_${variableEnvName(name)}`] = value;
-  const endpoints = [...(run.endpoints ?? [])];
+  const given = agentView(taskDefinitionOf(run.entry), run.inputs, run.endpoints ?? []);
+  for (const [name, value] of Object.entries(given.inputs)) env[`INPUT_${variableEnvName(name)}`] = value;
+  const endpoints = [...given.endpoints];
   if (run.systemAccessToken) {
     const collectionUri = run.variables?.['System.CollectionUri'] ?? '';
     endpoints.push({ id: 'SYSTEMVSSCONNECTION', url: collectionUri, scheme: 'OAuth', parameters: { AccessToken: run.systemAccessToken } });

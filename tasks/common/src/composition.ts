@@ -14,7 +14,7 @@ import type { AzureConnection } from './params/azure-connection';
 import type { DevOpsAuth } from './params/devops-auth';
 import type { PipelineContext } from './params/pipeline';
 import type { ProviderParams } from './params/provider-params';
-import { createProvider } from './providers/factory';
+import { createProvider, describeProvider } from './providers/factory';
 import type { AgentProvider } from './providers/provider';
 import { SecretMasker } from './secrets';
 import type { TaskIO } from './task-io';
@@ -80,6 +80,7 @@ export class TaskContext {
     if (params.kind === 'batch' && params.auth.kind === 'sharedKey') this.secret(params.auth.accountKey);
     if (params.registry?.password) this.secret(params.registry.password);
     // Created on first use: the SDK behind it need not load (and compile) before the task's first request.
+    // Its kind and first description are known from the params, so logging them loads nothing.
     return lazily(() => createProvider(params, {
       connection,
       credential,
@@ -88,7 +89,7 @@ export class TaskContext {
       signal: this.signals.hard,
       deadline,
       debug: (m) => this.io.debug(m),
-    }));
+    }), describeProvider(params));
   }
 
   /** Runs the task body and sets the result; errors become a failed result with a masked message. */
@@ -106,11 +107,15 @@ export class TaskContext {
   }
 }
 
-/** An object made by `create` the first time any of its members is used. */
-export function lazily<T extends object>(create: () => T): T {
+/**
+ * An object made by `create` the first time any of its members is used; the members in `known` are
+ * answered from there until then (values that do not need the object, e.g. for a log line).
+ */
+export function lazily<T extends object>(create: () => T, known: Partial<T> = {}): T {
   let instance: T | undefined;
   return new Proxy({} as T, {
     get(_target, member) {
+      if (!instance && Object.hasOwn(known, member)) return (known as Record<PropertyKey, unknown>)[member];
       instance ??= create();
       const value = Reflect.get(instance, member, instance);
       return typeof value === 'function' ? value.bind(instance) : value;

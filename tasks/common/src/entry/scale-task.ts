@@ -1,9 +1,9 @@
 // ScaleAgentPool end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
 import { randomBytes } from 'node:crypto';
-import { organizationUrlOf, TaskContext } from '../composition';
+import { lazily, organizationUrlOf, TaskContext } from '../composition';
 import { createDevOpsTokenSource } from '../devops/token-source';
 import { readScaleParams } from '../params/scale-params';
-import { BatchProvider } from '../providers/batch';
+import type { BatchPoolOperations, BatchProvider } from '../providers/batch';
 import { scalePool } from '../scaler/scale-pool';
 import { scaleSummary } from '../scaler/scale-summary';
 import type { TaskIO } from '../task-io';
@@ -39,7 +39,8 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
       provider,
       devops: context.devopsClient(params.devops, params.pipeline, credential),
       registrationSecret: async () => (await mint()).token,
-      batchPool: provider instanceof BatchProvider ? provider.poolOperations() : undefined,
+      // Only autoscale needs the pool operations; asking for them early would load the SDK before the first request.
+      batchPool: provider.kind === 'batch' && params.autoscale ? lazily(() => poolOperationsOf(provider as BatchProvider)) : undefined,
       log: io,
       clock: context.clock,
       signal: context.signals.cancel,
@@ -52,4 +53,10 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
     const message = `Pool '${outcome.pool}': ${outcome.provisioned} agent(s) created, ${outcome.removed} removed, target ${outcome.desired} after ${outcome.passes} pass(es).`;
     io.setResult(outcome.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', outcome.issues.length > 0 ? `${message} ${outcome.issues.length} issue(s): ${outcome.issues[0]}` : message);
   });
+}
+
+function poolOperationsOf(provider: BatchProvider): BatchPoolOperations {
+  const operations = provider.poolOperations();
+  if (!operations) throw new Error('The Batch client has no pool operations');
+  return operations;
 }

@@ -74,7 +74,12 @@ export class AciProvider implements AgentProvider {
   }
 
   get description(): string {
-    return `Azure Container Instances (${this.params.resourceGroup ? `resource group ${this.params.resourceGroup}` : `subscription ${this.params.subscriptionId}`}${this.location ? `, ${this.location}` : ''})`;
+    return AciProvider.describe(this.params, this.location);
+  }
+
+  /** The description, without a client: logged before the SDK has loaded. */
+  static describe(params: AciParams, location = params.location): string {
+    return `Azure Container Instances (${params.resourceGroup ? `resource group ${params.resourceGroup}` : `subscription ${params.subscriptionId}`}${location ? `, ${location}` : ''})`;
   }
 
   private where(resourceGroup: string | undefined): string {

@@ -72,7 +72,12 @@ export class BatchProvider implements AgentProvider {
   }
 
   get description(): string {
-    return `Azure Batch (${new URL(this.params.accountUrl).host}, pool ${this.params.poolId || '?'}, job ${this.params.jobId})`;
+    return BatchProvider.describe(this.params);
+  }
+
+  /** The description, without a client: logged before the SDK has loaded. */
+  static describe(params: BatchParams): string {
+    return `Azure Batch (${new URL(params.accountUrl).host}, pool ${params.poolId || '?'}, job ${params.jobId})`;
   }
 
   private get where(): string {

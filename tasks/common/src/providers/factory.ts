@@ -32,6 +32,13 @@ function connectionIdentity(connection: AzureConnection | undefined): string {
   return connection ? `the identity of the service connection in '${connection.input}'` : 'the Batch shared key';
 }
 
+/** What `createProvider` would answer for `kind` and `description`, without loading an SDK. */
+export function describeProvider(params: ProviderParams): Pick<AgentProvider, 'kind' | 'description'> {
+  return params.kind === 'aci'
+    ? { kind: 'aci', description: AciProvider.describe(params) }
+    : { kind: 'batch', description: BatchProvider.describe(params) };
+}
+
 export function createProvider(params: ProviderParams, context: ProviderContext): AgentProvider {
   const common = { clock: context.clock, signal: context.signal, deadline: context.deadline, debug: context.debug };
   if (params.kind === 'aci') {

@@ -1,0 +1,99 @@
+// esbuild plugins that keep SDK code a task does not run from running at start-up. Each one names the
+// files it rewrites and fails the build when a new release of the package no longer has the shape it
+// expects: that must be looked at, not become slow (or wrong) without notice. The tasks' first request
+// comes after the identity and Azure DevOps SDKs have loaded, so every module they evaluate for nothing
+// is paid by every task run (see `npm run bench`, startup.ratio).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/**
+ * Modules evaluated when an SDK loads but used on few paths, replaced by a facade that requires the
+ * real module on the first call of one of its `members` (functions or constructors): the only members
+ * the SDKs in the lazy chunks use (checked by `test/manifest/bundle.test.ts` through the e2e tests of
+ * certificate credentials and of the proxy).
+ */
+export const DEFERRED_MODULES = {
+  // MSAL signs a client assertion only for certificate credentials.
+  jsonwebtoken: ['sign'],
+  // Only behind a proxy.
+  'https-proxy-agent': ['HttpsProxyAgent'],
+  'http-proxy-agent': ['HttpProxyAgent'],
+  // typed-rest-client builds query strings with it; the first request of a task has none.
+  qs: ['stringify'],
+};
+
+export function deferredModulesPlugin(deferred = DEFERRED_MODULES) {
+  const names = Object.keys(deferred);
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'deferred-modules',
+    setup(esbuild) {
+      esbuild.onResolve({ filter }, (args) => {
+        // The facade's own require of the real module is an absolute path, so it does not come back here.
+        const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
+        return { path: args.path, namespace: 'deferred', pluginData: { real } };
+      });
+      esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(args.pluginData.real)}));
+${deferred[args.path].map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
+  const target = load()[${JSON.stringify(member)}];
+  return new.target ? Reflect.construct(target, args) : target.apply(this, args);
+};`).join('\n')}`,
+        loader: 'js',
+        resolveDir: path.dirname(args.pluginData.real),
+      }));
+    },
+  };
+}
+
+/**
+ * CommonJS barrels (TypeScript's `export * from`) whose every export is a getter over an eagerly
+ * required file: the require moves into the getter, so only the files a task uses are evaluated.
+ * typed-rest-client's Handlers: node-api's bearer and PAT handlers extend its classes, and the barrel
+ * would evaluate the NTLM handler with underscore as well.
+ */
+const LAZY_BARRELS = [/[\\/]typed-rest-client[\\/]Handlers\.js$/];
+const BARREL_EXPORT = /var (\w+) = require\(("[^"]+")\);\nObject\.defineProperty\(exports, ("\w+"), \{ enumerable: true, get: function \(\) \{ return \1\.(\w+); \} \}\);/g;
+
+export function lazyBarrelsPlugin() {
+  return {
+    name: 'lazy-barrels',
+    setup(esbuild) {
+      for (const filter of LAZY_BARRELS) {
+        esbuild.onLoad({ filter }, async (args) => {
+          const source = (await readFile(args.path, 'utf8')).replace(/\r\n/g, '\n');
+          const rewritten = source.replace(BARREL_EXPORT, (_all, _binding, file, name, member) =>
+            `Object.defineProperty(exports, ${name}, { enumerable: true, get: function () { return require(${file}).${member}; } });`);
+          if (rewritten === source || /= require\(/.test(rewritten)) throw new Error(`${args.path} is no longer a barrel of getters this build can make lazy; update scripts/startup-plugins.mjs`);
+          return { contents: rewritten, loader: 'js' };
+        });
+      }
+    },
+  };
+}
+
+// ts-http-runtime (under core-rest-pipeline) asks `typeof FormData` of every request. In Node that global
+// is a getter that loads undici, Node's whole fetch implementation: about 20 ms before the first token
+// request, for a type no task sends. A FormData body can only exist once undici is loaded, so the check
+// becomes one that reads the value's tag instead of the global; same answer, nothing loaded.
+const FORM_DATA_FILES = /[\\/]@typespec[\\/]ts-http-runtime[\\/]dist[\\/](esm|commonjs)[\\/](formData|client[\\/]sendRequest)\.js$/;
+const FORM_DATA_CHECK = 'typeof FormData !== "undefined" && body instanceof FormData';
+const FORM_DATA_TAG_CHECK = 'body !== null && typeof body === "object" && body[Symbol.toStringTag] === "FormData"';
+
+export function noUndiciForFormDataPlugin() {
+  return {
+    name: 'no-undici-for-form-data',
+    setup(esbuild) {
+      esbuild.onLoad({ filter: FORM_DATA_FILES }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!source.includes(FORM_DATA_CHECK)) throw new Error(`${args.path} no longer holds the FormData check this build rewrites; update scripts/startup-plugins.mjs`);
+        return { contents: source.replaceAll(FORM_DATA_CHECK, FORM_DATA_TAG_CHECK), loader: 'js' };
+      });
+    },
+  };
+}
+
+/** All of the above, for the lazy SDK chunks. */
+export const startupPlugins = () => [deferredModulesPlugin(), lazyBarrelsPlugin(), noUndiciForFormDataPlugin()];
