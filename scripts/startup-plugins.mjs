@@ -10,8 +10,9 @@ import path from 'node:path';
 /**
  * Modules evaluated when an SDK loads but used on few paths, replaced by a facade that requires the
  * real module on the first call of one of its `members` (functions or constructors): the only members
- * the SDKs in the lazy chunks use (checked by `test/manifest/bundle.test.ts` through the e2e tests of
- * certificate credentials and of the proxy).
+ * the SDKs in the lazy chunks use. A member missing here would be undefined at its first use; the e2e
+ * tests run each path (certificate credentials sign with jsonwebtoken, the proxy tests use the proxy
+ * agents, node-api queries use qs).
  */
 export const DEFERRED_MODULES = {
   // MSAL signs a client assertion only for certificate credentials.
