@@ -16,12 +16,17 @@ import path from 'node:path';
  */
 export const DEFERRED_MODULES = {
   // MSAL signs a client assertion only for certificate credentials.
-  jsonwebtoken: ['sign'],
+  jsonwebtoken: { members: ['sign'] },
   // Only behind a proxy.
-  'https-proxy-agent': ['HttpsProxyAgent'],
-  'http-proxy-agent': ['HttpProxyAgent'],
+  'https-proxy-agent': { members: ['HttpsProxyAgent'] },
+  'http-proxy-agent': { members: ['HttpProxyAgent'] },
   // typed-rest-client builds query strings with it; the first request of a task has none.
-  qs: ['stringify'],
+  qs: { members: ['stringify'] },
+};
+
+/** In the task's own bundle: task-lib's tool runner (child_process and more), for tasks that run no tool. */
+export const TASK_LIB_DEFERRED = {
+  './toolrunner': { importer: /[\\/]azure-pipelines-task-lib[\\/]task\.js$/, members: ['ToolRunner'] },
 };
 
 export function deferredModulesPlugin(deferred = DEFERRED_MODULES) {
@@ -31,14 +36,16 @@ export function deferredModulesPlugin(deferred = DEFERRED_MODULES) {
     name: 'deferred-modules',
     setup(esbuild) {
       esbuild.onResolve({ filter }, (args) => {
+        const { importer } = deferred[args.path];
+        if (importer && !importer.test(args.importer)) return undefined;
         // The facade's own require of the real module is an absolute path, so it does not come back here.
         const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
-        return { path: args.path, namespace: 'deferred', pluginData: { real } };
+        return { path: `${args.path} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };
       });
       esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
         contents: `let real;
 const load = () => (real ??= require(${JSON.stringify(args.pluginData.real)}));
-${deferred[args.path].map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
+${args.pluginData.members.map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
   const target = load()[${JSON.stringify(member)}];
   return new.target ? Reflect.construct(target, args) : target.apply(this, args);
 };`).join('\n')}`,
@@ -96,5 +103,5 @@ export function noUndiciForFormDataPlugin() {
   };
 }
 
-/** All of the above, for the lazy SDK chunks. */
+/** For the lazy SDK chunks. */
 export const startupPlugins = () => [deferredModulesPlugin(), lazyBarrelsPlugin(), noUndiciForFormDataPlugin()];
