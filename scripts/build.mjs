@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildChunk, chunkPayload, LAZY_CHUNKS, lazyChunksPlugin } from './lazy-chunks.mjs';
+import { buildChunks, chunkPayload, LAZY_CHUNKS, lazyChunksPlugin } from './lazy-chunks.mjs';
 import { deferredModulesPlugin, TASK_LIB_DEFERRED } from './startup-plugins.mjs';
 
 export { LAZY_CHUNKS };
@@ -32,9 +32,7 @@ export function taskFolders() {
 
 export async function bundleTasks({ minify = true, metafile = false } = {}) {
   const folders = taskFolders();
-  const chunks = Object.fromEntries(
-    await Promise.all(Object.entries(LAZY_CHUNKS).map(async ([name, chunk]) => [name, await buildChunk(name, chunk, { ...common, ...minifyOptions(minify), root })])),
-  );
+  const chunks = await buildChunks({ ...common, ...minifyOptions(minify), root });
   // Every task carries every chunk its code can reach; the payload (and so each offset) is the same for all.
   const payload = chunkPayload(chunks);
   const results = await Promise.all(

@@ -35,20 +35,33 @@ export const LAZY_CHUNKS = {
  * evaluated on first access, not when the chunk loads: node-api's TaskApi, say, runs only when a
  * workload identity connection needs an OIDC token.
  */
-export async function buildChunk(name, { esm = false, modules }, { root, ...options }) {
+async function buildChunk(name, { esm = false, modules, files }, { root, deferred, ...options }) {
   const contents = Object.entries(modules)
     .map(([module, names], i) => (names === '*'
-      ? `Object.defineProperty(exports, ${JSON.stringify(module)}, { enumerable: true, get: () => require(${JSON.stringify(module)}) });`
+      ? `Object.defineProperty(exports, ${JSON.stringify(module)}, { enumerable: true, get: () => require(${JSON.stringify(files?.get(module) ?? module)}) });`
       : `import { ${names.join(', ')} } from ${JSON.stringify(module)}; const m${i} = { ${names.join(', ')} }; export { m${i} as ${JSON.stringify(module)} };`))
     .join('\n');
   const result = await build({
     ...options,
     stdin: { contents, resolveDir: root, sourcefile: `lazy-${name}.js`, loader: 'js' },
     write: false,
-    plugins: startupPlugins(),
+    plugins: deferred ? startupPlugins(deferred) : [],
     ...(esm ? { mainFields: ['module', 'main'] } : {}),
   });
   return result.outputFiles[0].text;
+}
+
+/**
+ * Builds every chunk: those of LAZY_CHUNKS, then `deferred`, which holds the modules their facades
+ * load on first call (startup-plugins.mjs), each evaluated on first access.
+ */
+export async function buildChunks(options) {
+  const collected = new Map();
+  const deferred = { chunk: 'deferred', collected, root: options.root };
+  const chunks = Object.fromEntries(await Promise.all(Object.entries(LAZY_CHUNKS).map(async ([name, chunk]) => [name, await buildChunk(name, chunk, { ...options, deferred })])));
+  const modules = Object.fromEntries([...collected.keys()].sort().map((key) => [key, '*']));
+  chunks.deferred = await buildChunk('deferred', { modules, files: collected }, options);
+  return chunks;
 }
 
 const COMMENT_END = '*/\n';
@@ -77,7 +90,11 @@ const path = require('node:path');
 const vm = require('node:vm');
 const zlib = require('node:zlib');
 const TABLE = ${JSON.stringify(table)};
+const loaded = new Map();
+// A chunk's code asks for another chunk as 'lazy-chunk:<name>' (the deferred modules' facades).
+const chunkRequire = (id) => (id.startsWith('lazy-chunk:') ? exports.load(id.slice('lazy-chunk:'.length)) : require(id));
 exports.load = (name) => {
+  if (loaded.has(name)) return loaded.get(name);
   const [fromEnd, length] = TABLE[name];
   const fd = fs.openSync(__filename, 'r');
   const bytes = Buffer.allocUnsafe(length);
@@ -91,7 +108,9 @@ exports.load = (name) => {
   if (!text.startsWith(header)) throw new Error(__filename + ' is damaged (its ' + name + ' code is not where it should be): reinstall the extension');
   const code = zlib.gunzipSync(Buffer.from(text.slice(header.length), 'base64')).toString('utf8');
   const module = { exports: {} };
-  vm.runInThisContext('(function (exports, require, module, __filename, __dirname) {' + code + '\\n})', { filename: path.join(__dirname, 'lazy-' + name + '.js') })(module.exports, require, module, __filename, __dirname);
+  loaded.set(name, module.exports);
+  vm.runInThisContext('(function (exports, require, module, __filename, __dirname) {' + code + '\\n})', { filename: path.join(__dirname, 'lazy-' + name + '.js') })(module.exports, chunkRequire, module, __filename, __dirname);
+  loaded.set(name, module.exports);
   return module.exports;
 };
 `;

@@ -29,7 +29,12 @@ export const TASK_LIB_DEFERRED = {
   './toolrunner': { importer: /[\\/]azure-pipelines-task-lib[\\/]task\.js$/, members: ['ToolRunner'] },
 };
 
-export function deferredModulesPlugin(deferred = DEFERRED_MODULES) {
+/**
+ * Replaces the `deferred` modules by facades. With `chunk`, the real modules are left out of this build:
+ * the facade takes them from that lazy chunk (`require('lazy-chunk:<chunk>')[<key>]`), and `collected`
+ * gets key -> file for building it, so code a task never calls is not even parsed.
+ */
+export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, collected, root } = {}) {
   const names = Object.keys(deferred);
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
   return {
@@ -40,18 +45,28 @@ export function deferredModulesPlugin(deferred = DEFERRED_MODULES) {
         if (importer && !importer.test(args.importer)) return undefined;
         // The facade's own require of the real module is an absolute path, so it does not come back here.
         const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
-        return { path: `${args.path} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };
+        return { path: `${real} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };
       });
-      esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-        contents: `let real;
-const load = () => (real ??= require(${JSON.stringify(args.pluginData.real)}));
-${args.pluginData.members.map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
+      esbuild.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path, external: true }));
+      esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
+        const { real, members } = args.pluginData;
+        let source = `require(${JSON.stringify(real)})`;
+        if (chunk) {
+          const key = path.relative(root, real).split(path.sep).join('/');
+          collected.set(key, real);
+          source = `require(${JSON.stringify(`lazy-chunk:${chunk}`)})[${JSON.stringify(key)}]`;
+        }
+        return {
+          contents: `let real;
+const load = () => (real ??= ${source});
+${members.map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
   const target = load()[${JSON.stringify(member)}];
   return new.target ? Reflect.construct(target, args) : target.apply(this, args);
 };`).join('\n')}`,
-        loader: 'js',
-        resolveDir: path.dirname(args.pluginData.real),
-      }));
+          loader: 'js',
+          resolveDir: path.dirname(real),
+        };
+      });
     },
   };
 }
@@ -103,5 +118,5 @@ export function noUndiciForFormDataPlugin() {
   };
 }
 
-/** For the lazy SDK chunks. */
-export const startupPlugins = () => [deferredModulesPlugin(), lazyBarrelsPlugin(), noUndiciForFormDataPlugin()];
+/** For the lazy SDK chunks; the deferred modules go to the chunk `deferred` (see deferredModulesPlugin). */
+export const startupPlugins = (deferred) => [deferredModulesPlugin(DEFERRED_MODULES, deferred), lazyBarrelsPlugin(), noUndiciForFormDataPlugin()];
