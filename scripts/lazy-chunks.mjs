@@ -20,6 +20,8 @@ export const LAZY_CHUNKS = {
   identity: { esm: true, modules: { '@azure/identity': ['ClientSecretCredential', 'ClientCertificateCredential', 'ClientAssertionCredential', 'ManagedIdentityCredential'] } },
   aci: { modules: { '@azure/arm-containerinstance': '*', '@azure/core-rest-pipeline': '*' } },
   batch: { modules: { '@azure/batch': '*', '@azure/ms-rest-js': '*' } },
+  // Behind a proxy with the agent's own CA (proxy-tls-agent.ts).
+  proxy: { modules: { 'https-proxy-agent': '*' } },
   devops: {
     modules: {
       'azure-devops-node-api/TaskAgentApiBase': '*',
@@ -45,7 +47,7 @@ async function buildChunk(name, { esm = false, modules, files }, { root, deferre
     ...options,
     stdin: { contents, resolveDir: root, sourcefile: `lazy-${name}.js`, loader: 'js' },
     write: false,
-    plugins: deferred ? startupPlugins(deferred) : [],
+    plugins: deferred ? startupPlugins({ ...deferred, entry: path.join(root, `lazy-${name}.js`) }) : [],
     ...(esm ? { mainFields: ['module', 'main'] } : {}),
   });
   return result.outputFiles[0].text;

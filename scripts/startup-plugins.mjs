@@ -32,9 +32,10 @@ export const TASK_LIB_DEFERRED = {
 /**
  * Replaces the `deferred` modules by facades. With `chunk`, the real modules are left out of this build:
  * the facade takes them from that lazy chunk (`require('lazy-chunk:<chunk>')[<key>]`), and `collected`
- * gets key -> file for building it, so code a task never calls is not even parsed.
+ * gets key -> file for building it, so code a task never calls is not even parsed. `entry` is the
+ * chunk's own entry file, whose imports are left alone.
  */
-export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, collected, root } = {}) {
+export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, collected, root, entry } = {}) {
   const names = Object.keys(deferred);
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('|')})$`);
   return {
@@ -43,6 +44,8 @@ export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, coll
       esbuild.onResolve({ filter }, (args) => {
         const { importer } = deferred[args.path];
         if (importer && !importer.test(args.importer)) return undefined;
+        // A chunk that exists to carry the module (its entry asks for it) gets the module itself.
+        if (args.importer === entry) return undefined;
         // The facade's own require of the real module is an absolute path, so it does not come back here.
         const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
         return { path: `${real} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };

@@ -95,6 +95,11 @@ export interface PipelineRunOptions {
   tasksDir?: string;
   /** Classic release pipelines identify the run by Release.DeploymentId instead of Build.BuildId. */
   release?: boolean;
+  /**
+   * How the tasks come to trust the emulator's CA: NODE_EXTRA_CA_CERTS in their environment (default),
+   * or the agent's certificate settings (Agent.CAInfo, from `config.sh --sslcacert`) alone.
+   */
+  trust?: 'environment' | 'agentCaInfo';
 }
 
 export class PipelineRun {
@@ -108,7 +113,7 @@ export class PipelineRun {
     this.buildId = options.buildId ?? 1000 + Math.floor(Math.random() * 9000);
     this.tasksDir = options.tasksDir ?? path.resolve(__dirname, '..', '..', '..', 'dist', 'tasks');
     this.endpoints = (Object.keys(CONNECTION_IDS) as AzureRmAuth[]).map((auth) => azureRmConnection(world, auth));
-    this.env = { NODE_EXTRA_CA_CERTS: world.caCertPath };
+    this.env = options.trust === 'agentCaInfo' ? {} : { NODE_EXTRA_CA_CERTS: world.caCertPath };
   }
 
   entryOf(task: string): string {
@@ -125,6 +130,7 @@ export class PipelineRun {
       'System.PlanId': this.planId,
       'System.HostType': this.options.release ? 'release' : 'build',
       'System.DefinitionId': '7',
+      ...(this.options.trust === 'agentCaInfo' ? { 'Agent.CAInfo': this.world.caCertPath } : {}),
     };
     if (this.options.release) return { ...common, 'Release.DeploymentId': String(this.buildId), 'Release.ReleaseId': String(this.buildId) };
     return { ...common, 'Build.BuildId': String(this.buildId), 'Build.DefinitionName': 'ephemeral-demo' };

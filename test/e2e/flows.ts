@@ -19,6 +19,8 @@ export interface FlowSpec {
   variables?: Record<string, string>;
   /** Extra RequestEphemeralAgent inputs. */
   requestInputs?: Record<string, string>;
+  /** How the tasks trust the emulator's CA (default: NODE_EXTRA_CA_CERTS). */
+  trust?: 'environment' | 'agentCaInfo';
 }
 
 export interface FlowResult {
@@ -82,7 +84,7 @@ export async function release(world: World, run: PipelineRun, spec: FlowSpec, jo
 }
 
 /** Provision, one job per agent, release: the whole pipeline of DESIGN.md. */
-export async function fullFlow(world: World, spec: FlowSpec, run = world.run({ release: spec.release })): Promise<FlowResult> {
+export async function fullFlow(world: World, spec: FlowSpec, run = world.run({ release: spec.release, trust: spec.trust })): Promise<FlowResult> {
   const { request, wait, afterWait } = await provision(world, run, spec);
   const result: FlowResult = { run, request, wait, afterWait, releases: [] };
   if (wait?.result === 'Succeeded') result.jobs = await world.runJobs(run.buildId, spec.count ?? 1);

@@ -91,6 +91,9 @@ describe('e2e: the bundled tasks run the pipeline against the emulator', functio
     batchSharedKeyEntra: { provider: 'batch', auth: 'workloadIdentity', registration: 'azureServiceConnection', batchAuth: 'sharedKey' },
     batchEntraPat: { provider: 'batch', auth: 'secret', registration: 'pat', batchAuth: 'azureServiceConnection', count: 2 },
     classicRelease: { provider: 'aci', auth: 'secret', registration: 'azureServiceConnection', release: true },
+    // The agent's --sslcacert alone (no NODE_EXTRA_CA_CERTS): Entra, ARM, Batch and Azure DevOps trust it.
+    aciAgentCaInfo: { provider: 'aci', auth: 'workloadIdentity', registration: 'azureServiceConnection', trust: 'agentCaInfo' },
+    batchAgentCaInfo: { provider: 'batch', auth: 'secret', registration: 'systemAccessToken', batchAuth: 'azureServiceConnection', trust: 'agentCaInfo' },
   };
 
   before(async () => {
@@ -99,6 +102,8 @@ describe('e2e: the bundled tasks run the pipeline against the emulator', functio
     for (const [name, spec] of Object.entries(specs)) flows.set(name, { spec, result: fullFlow(world, spec) });
     const proxied: FlowSpec = { provider: 'aci', auth: 'workloadIdentity', registration: 'azureServiceConnection', variables: { 'Agent.ProxyUrl': proxy.url } };
     flows.set('proxy', { spec: proxied, result: fullFlow(world, proxied) });
+    const proxiedWithAgentCa: FlowSpec = { provider: 'batch', auth: 'certificate', registration: 'azureServiceConnection', batchAuth: 'azureServiceConnection', trust: 'agentCaInfo', variables: { 'Agent.ProxyUrl': proxy.url } };
+    flows.set('proxyAgentCa', { spec: proxiedWithAgentCa, result: fullFlow(world, proxiedWithAgentCa) });
     scenarios.set('retry', retriedJob());
     scenarios.set('releases', busyAndRepeatedRelease());
     // Avoid unhandled rejections before the tests await them.
@@ -172,6 +177,16 @@ describe('e2e: the bundled tasks run the pipeline against the emulator', functio
     assert.ok(through(info.entra) > 0, `Entra through the proxy: ${JSON.stringify([...proxy.tunnels])}`);
     assert.ok(through(info.arm) > 0, `ARM through the proxy: ${JSON.stringify([...proxy.tunnels])}`);
     assert.ok(through(info.devops) > 0, `Azure DevOps through the proxy: ${JSON.stringify([...proxy.tunnels])}`);
+  });
+
+  it('through the agent proxy with only the agent CA (Agent.CAInfo) trusted, Batch and the rest still work', async () => {
+    const flow = flows.get('proxyAgentCa') as { spec: FlowSpec; result: Promise<FlowResult> };
+    const result = await flow.result;
+    checkFlow(world, result, flow.spec);
+    assert.equal(result.run.env.NODE_EXTRA_CA_CERTS, undefined);
+    const info = world.info;
+    const through = (url: string) => [...proxy.tunnels].filter(([target]) => target.endsWith(`:${portOf(url)}`)).reduce((n, [, c]) => n + c, 0);
+    assert.ok(through(info.batch) > 0, `Batch through the proxy: ${JSON.stringify([...proxy.tunnels])}`);
   });
 
   it('a retried job (attempt 2, same System.JobId) replaces its container and registration without duplicates', async () => {

@@ -2,10 +2,13 @@
 // identity), for public, sovereign and custom clouds alike: the authority, the ARM endpoint and the
 // ARM audience all come from the connection. @azure/identity is loaded only when a credential is made.
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type Clock, systemClock } from './clock';
 import { CloudError, describeError, InputError } from './errors';
 import { type AzureConnection, DEFAULT_AUTHORITY } from './params/azure-connection';
+import type { TlsSettings } from './agent-tls';
 import { type CoreProxySettings, toCoreProxySettings } from './proxy';
+import { proxyWithTlsPolicy } from './proxy-tls-agent';
 import type { ProxyConfig } from './task-io';
 
 /** Azure DevOps' Entra application id: tokens for it authenticate to Azure DevOps REST and register agents. */
@@ -25,12 +28,25 @@ export function armScope(connection: AzureConnection): string {
 }
 
 /** Options every ARM client gets: the connection's endpoint and audience (the SDK's defaults only fit public Azure). */
-export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig): { endpoint: string; credentialScopes: string[]; proxyOptions?: CoreProxySettings } {
+export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig, tls?: TlsSettings): { endpoint: string; credentialScopes: string[] } & CoreNetworkOptions {
   return {
     endpoint: connection.armUrl.replace(/\/+$/, ''),
     credentialScopes: [armScope(connection)],
-    proxyOptions: toCoreProxySettings(proxy),
+    ...coreNetworkOptions(proxy, tls),
   };
+}
+
+/** core-rest-pipeline client options for the agent's proxy and certificates. */
+export interface CoreNetworkOptions {
+  proxyOptions?: CoreProxySettings;
+  tlsOptions?: TlsSettings;
+  additionalPolicies?: Array<{ policy: PipelinePolicy; position: 'perCall' }>;
+}
+
+export function coreNetworkOptions(proxy: ProxyConfig | undefined, tls: TlsSettings | undefined): CoreNetworkOptions {
+  // The pipeline ignores tlsOptions behind a proxy; both together go through our own proxy agent.
+  if (proxy && tls) return { additionalPolicies: [{ policy: proxyWithTlsPolicy(proxy, tls), position: 'perCall' }] };
+  return { proxyOptions: toCoreProxySettings(proxy), ...(tls ? { tlsOptions: tls } : {}) };
 }
 
 /** Instance discovery only works against Microsoft's public authority; any other host must skip it. */
@@ -67,6 +83,8 @@ export interface CredentialDeps {
   /** Fetches a fresh OIDC token of the job for this connection (workload identity federation). */
   getOidcToken?: () => Promise<string>;
   proxy?: ProxyConfig;
+  /** The agent's CA and client certificate (Agent.CAInfo...). */
+  tls?: TlsSettings;
   clock?: Clock;
 }
 
@@ -95,7 +113,7 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
   const options = {
     authorityHost: connection.authorityHost,
     disableInstanceDiscovery: needsInstanceDiscoveryDisabled(connection.authorityHost),
-    proxyOptions: toCoreProxySettings(deps.proxy),
+    ...coreNetworkOptions(deps.proxy, deps.tls),
   };
   const tenantId = connection.tenantId ?? '';
   const clientId = connection.clientId ?? '';

@@ -2,6 +2,7 @@
 // the adapters the use cases take (credential, Azure DevOps client, provider), and turns the
 // outcome into a task result. Nothing here runs at import time.
 import type { TokenCredential } from '@azure/core-auth';
+import { type AgentTls, loadAgentTls } from './agent-tls';
 import { createAzureCredential } from './azure-auth';
 import { type Cancellation, onTermination } from './cancellation';
 import { type Clock, systemClock } from './clock';
@@ -44,13 +45,21 @@ export class TaskContext {
 
   proxy = (url: string) => this.io.getProxy(url);
 
+  private agentTls?: { value: AgentTls | undefined };
+
+  /** The agent's certificate settings, read once (a bad CA file fails the task before any call). */
+  get tls(): AgentTls | undefined {
+    this.agentTls ??= { value: loadAgentTls(this.io.getCertificates(), this.io.getVariable('Agent.TempDirectory')) };
+    return this.agentTls.value;
+  }
+
   credential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
     if (!connection) return undefined;
     this.secret(connection.clientSecret);
     this.secret(connection.certificatePem);
     const getOidcToken = connection.scheme === 'WorkloadIdentityFederation'
       ? (() => {
-        const source = createOidcTokenSource(pipeline, connection.id, this.io.getProxy(pipeline.collectionUri));
+        const source = createOidcTokenSource(pipeline, connection.id, this.io.getProxy(pipeline.collectionUri), undefined, this.tls?.nodeApi);
         return async () => {
           const token = await source();
           this.secret(token);
@@ -58,7 +67,7 @@ export class TaskContext {
         };
       })()
       : undefined;
-    return createAzureCredential(connection, { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), clock: this.clock });
+    return createAzureCredential(connection, { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), tls: this.tls?.settings, clock: this.clock });
   }
 
   devopsClient(auth: DevOpsAuth, pipeline: PipelineContext, credential: TokenCredential | undefined, options: { onRequest?: () => void; deadline?: () => number | undefined } = {}): AgentPoolClient {
@@ -68,6 +77,7 @@ export class TaskContext {
       tokenSource: createDevOpsTokenSource(auth, credential, (token) => this.secret(token)),
       identity: devopsIdentity(auth),
       proxy: this.io.getProxy(collectionUri),
+      certificates: this.tls?.nodeApi,
       clock: this.clock,
       signal: this.signals.hard,
       deadline: options.deadline,
@@ -85,6 +95,7 @@ export class TaskContext {
       connection,
       credential,
       proxy: this.proxy,
+      tls: this.tls?.settings,
       clock: this.clock,
       signal: this.signals.hard,
       deadline,

@@ -21,6 +21,14 @@ export interface ProxyConfig {
   proxyBypassHosts?: string[];
 }
 
+/** The agent's certificate settings (task-lib getHttpCertConfiguration): file paths. */
+export interface CertificateConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  passphrase?: string;
+}
+
 export type TaskResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Cancelled';
 
 /** Pipeline-native logging: what the core writes to the job log. */
@@ -63,4 +71,6 @@ export interface TaskIO extends Logger {
   loc(key: string, fallback: string, ...args: unknown[]): string;
   /** The agent's proxy for a URL, or undefined when none applies. */
   getProxy(url?: string): ProxyConfig | undefined;
+  /** The agent's certificate settings (Agent.CAInfo, Agent.ClientCert...), or undefined when it has none. */
+  getCertificates(): CertificateConfig | undefined;
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { Endpoint, ProxyConfig, TaskIO, TaskResult } from './task-io';
+import type { CertificateConfig, Endpoint, ProxyConfig, TaskIO, TaskResult } from './task-io';
 
 function nonEmpty(value: string | undefined | null): string | undefined {
   const trimmed = value?.trim();
@@ -137,6 +137,13 @@ export class TaskLibIO implements TaskIO {
       proxyPassword: config.proxyPassword,
       proxyBypassHosts: config.proxyBypassHosts,
     };
+  }
+
+  getCertificates(): CertificateConfig | undefined {
+    const config = tl.getHttpCertConfiguration();
+    if (!config) return undefined;
+    if (config.passphrase) this.setSecret(config.passphrase);
+    return { caFile: config.caFile, certFile: config.certFile, keyFile: config.keyFile, passphrase: config.passphrase };
   }
 
   debug(message: string): void {

@@ -1,7 +1,7 @@
 // An in-memory TaskIO: inputs, variables and endpoints from plain objects; everything the task
 // writes (variables, secrets, result, log lines, summaries) recorded for assertions.
 import { format } from 'node:util';
-import type { Endpoint, ProxyConfig, TaskIO, TaskResult } from '../../../tasks/common/src/task-io';
+import type { CertificateConfig, Endpoint, ProxyConfig, TaskIO, TaskResult } from '../../../tasks/common/src/task-io';
 
 export interface FakeEndpoint {
   url?: string;
@@ -22,6 +22,7 @@ export class MemoryTaskIO implements TaskIO {
   readonly summaries: Array<{ title: string; markdown: string }> = [];
   result?: { result: TaskResult; message: string };
   proxy?: ProxyConfig;
+  certificates?: CertificateConfig;
 
   constructor(
     public inputs: Record<string, string> = {},
@@ -85,6 +86,10 @@ export class MemoryTaskIO implements TaskIO {
 
   getProxy(): ProxyConfig | undefined {
     return this.proxy;
+  }
+
+  getCertificates(): CertificateConfig | undefined {
+    return this.certificates;
   }
 
   debug(text: string): void { this.log.push({ kind: 'debug', text }); }

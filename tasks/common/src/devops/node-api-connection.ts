@@ -6,6 +6,7 @@
 import type { IRequestHandler, IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import type { ITaskAgentApiBase } from 'azure-devops-node-api/TaskAgentApiBase';
 import type { ITaskApi } from 'azure-devops-node-api/TaskApi';
+import type { NodeApiCertificates } from '../agent-tls';
 import type { ProxyConfig } from '../task-io';
 import { toNodeApiProxy } from './node-api-options';
 
@@ -44,7 +45,7 @@ export const nodeApiFactory: NodeApiFactory = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Request options from the agent's proxy settings. */
-export function nodeApiOptions(proxy: ProxyConfig | undefined, socketTimeout = 60_000): IRequestOptions {
-  return { proxy: toNodeApiProxy(proxy), socketTimeout, ignoreSslError: false };
+/** Request options from the agent's proxy and certificate settings. */
+export function nodeApiOptions(proxy: ProxyConfig | undefined, certificates?: NodeApiCertificates, socketTimeout = 60_000): IRequestOptions {
+  return { proxy: toNodeApiProxy(proxy), socketTimeout, ignoreSslError: false, ...(certificates ? { cert: certificates } : {}) };
 }

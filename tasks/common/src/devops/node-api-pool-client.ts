@@ -6,6 +6,7 @@ import type { TaskAgent, TaskAgentJobRequest } from 'azure-devops-node-api/inter
 import { type Clock, systemClock } from '../clock';
 import { CloudError, describeError, httpStatusOf, isCancellation, TaskError } from '../errors';
 import { isTransient, withRetry } from '../retry';
+import type { NodeApiCertificates } from '../agent-tls';
 import type { ProxyConfig } from '../task-io';
 import type { AgentPoolClient, JobRequest, ListAgentsOptions, OpenJobRequests, PoolAgent, PoolRef, ResourceUsage } from './agent-pool-client';
 import { type NodeApiFactory, nodeApiFactory, nodeApiOptions, type TokenHandler } from './node-api-connection';
@@ -19,6 +20,8 @@ export interface NodeApiPoolClientOptions {
   /** Who authenticates, for error messages (e.g. "the job access token"). */
   identity: string;
   proxy?: ProxyConfig;
+  /** The agent's CA and client certificate files (Agent.CAInfo...). */
+  certificates?: NodeApiCertificates;
   clock?: Clock;
   signal?: AbortSignal;
   /** Epoch ms after which retries stop. */
@@ -96,7 +99,7 @@ export class NodeApiAgentPoolClient implements AgentPoolClient {
     }
     const nodeApi = this.options.nodeApi ?? nodeApiFactory;
     const handler = nodeApi.handler(kind, token);
-    this.api = nodeApi.taskAgentApi(this.options.collectionUri, handler, nodeApiOptions(this.options.proxy));
+    this.api = nodeApi.taskAgentApi(this.options.collectionUri, handler, nodeApiOptions(this.options.proxy, this.options.certificates));
     this.handler = handler;
     this.kind = kind;
     return this.api;

@@ -1,5 +1,6 @@
 // Builds the provider the inputs ask for, loading only that provider's SDK.
 import type { TokenCredential } from '@azure/core-auth';
+import type { TlsSettings } from '../agent-tls';
 import { armClientOptions, BATCH_SCOPE } from '../azure-auth';
 import type { Clock } from '../clock';
 import { CloudError } from '../errors';
@@ -15,6 +16,8 @@ export interface ProviderContext {
   connection?: AzureConnection;
   credential?: TokenCredential;
   proxy: ProxyLookup;
+  /** The agent's CA and client certificate (Agent.CAInfo...). */
+  tls?: TlsSettings;
   clock?: Clock;
   signal?: AbortSignal;
   deadline?: () => number | undefined;
@@ -46,7 +49,7 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
     if (!connection || !credential) throw new CloudError('Azure Resource Manager', "Azure Container Instances need the service connection in input 'azureSubscription'");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('@azure/arm-containerinstance') as AciModule;
-    const options = armClientOptions(connection, context.proxy(connection.armUrl));
+    const options = armClientOptions(connection, context.proxy(connection.armUrl), context.tls);
     const client = new sdk.ContainerInstanceManagementClient(credential, params.subscriptionId, options);
     const resourceGroupLocation = async (resourceGroup: string): Promise<string> => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -85,7 +88,7 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
   }
   const proxy = toCoreProxySettings(context.proxy(params.accountUrl));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const httpClient = createBatchHttpClient(require('@azure/ms-rest-js') as MsRestModule);
+  const httpClient = createBatchHttpClient(require('@azure/ms-rest-js') as MsRestModule, context.tls);
   // noRetryPolicy: the provider retries (honouring Retry-After within the task's deadline); the SDK's own
   // policies would multiply the attempts and wait about 30 s on a 503.
   const client = new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, noRetryPolicy: true, ...(proxy ? { proxySettings: proxy } : {}) });
