@@ -24,9 +24,13 @@ export const DEFERRED_MODULES = {
   qs: { members: ['stringify'] },
 };
 
-/** In the task's own bundle: task-lib's tool runner (child_process and more), for tasks that run no tool. */
+/**
+ * In the task's own bundle: task-lib's tool runner and child_process (task.js uses it only to delete
+ * files on Windows), for tasks that run no tool.
+ */
 export const TASK_LIB_DEFERRED = {
   './toolrunner': { importer: /[\\/]azure-pipelines-task-lib[\\/]task\.js$/, members: ['ToolRunner'] },
+  child_process: { importer: /[\\/]azure-pipelines-task-lib[\\/]task\.js$/, members: ['execFileSync'] },
 };
 
 /**
