@@ -157,8 +157,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
           pending.delete(name);
           const entry = { name, onlineAfterMs: seenAt - options.start, where: statuses.get(name)?.where };
           online.push(entry);
-          // Not through loc: the L0 test (mock task-lib, whose loc prints the key) asserts on this English line.
-          log.info(`Agent ${name} is online after ${formatDuration(entry.onlineAfterMs)}.`);
+          log.info(loc('AgentOnline', 'Agent %s is online after %s.', name, formatDuration(entry.onlineAfterMs)));
           log.progress((online.length / options.names.length) * 100, `${online.length} of ${options.names.length} agents online`);
         } else if (agent.online && !agent.enabled && !reportedDisabled.has(name)) {
           reportedDisabled.add(name);
