@@ -1,5 +1,4 @@
 // ScaleAgentPool's inputs, validated before any cloud call.
-import { type OsType, validateCapabilities, validateTags } from '../agent-spec';
 import { InputError } from '../errors';
 import { MAX_NAME_LENGTH, validateNamePrefix } from '../naming';
 import { defaultAutoscaleFormula, validateAutoscaleFormula } from '../scale/autoscale-formula';
@@ -7,12 +6,10 @@ import { validateFixedSettings } from '../scale/fixed-slots';
 import { type QueueSettings, validateQueueSettings } from '../scale/policy';
 import { SCALER_CAPABILITY, TEMPLATE_CAPABILITY, TEMPLATE_HASH_CAPABILITY, templateName } from '../scaler/pool-spec';
 import type { TaskIO } from '../task-io';
+import { type AgentInputs, type AgentRegistration, readAgentInputs, readAgentRegistration, readAgentTarget } from './agent-inputs';
 import type { AzureConnection } from './azure-connection';
-import { type DevOpsAuth, type DevOpsAuthMode, readDevOpsAuth } from './devops-auth';
 import { InputReader } from './input-reader';
-import { type PipelineContext, readPipelineContext } from './pipeline';
-import { type ProviderParams, readAzureTarget } from './provider-params';
-import { IMAGE_REFERENCE } from './request-params';
+import type { ProviderParams } from './provider-params';
 
 export type ScaleMode = 'fixed' | 'queue';
 
@@ -22,17 +19,9 @@ export interface BatchAutoscaleParams {
   isDefault: boolean;
 }
 
-export interface ScaleParams {
-  pipeline: PipelineContext;
+export interface ScaleParams extends AgentInputs, AgentRegistration {
   provider: ProviderParams;
   connection?: AzureConnection;
-  agentPool: string;
-  image: string;
-  osType: OsType;
-  cpu: number;
-  memoryGB: number;
-  capabilities: Array<[string, string]>;
-  tags: Array<[string, string]>;
   namePrefix: string;
   mode: ScaleMode;
   desiredCount: number;
@@ -42,8 +31,6 @@ export interface ScaleParams {
   sweep: boolean;
   /** Batch only. */
   autoscale?: BatchAutoscaleParams;
-  registration: DevOpsAuth;
-  devops: DevOpsAuth;
 }
 
 /** Most agents one pool may be given; ACI and Batch quotas are far below it anyway. */
@@ -54,23 +41,12 @@ const SCALER_RESERVED = [SCALER_CAPABILITY, TEMPLATE_CAPABILITY, TEMPLATE_HASH_C
 
 export function readScaleParams(io: TaskIO): ScaleParams {
   const reader = new InputReader(io);
-  const agentPool = reader.required('agentPool', 'the name of the agent pool to scale');
-  const image = reader.required('image', 'the agent image, e.g. myregistry.azurecr.io/azp-agent:ubuntu-24.04');
-  if (!IMAGE_REFERENCE.test(image)) {
-    throw new InputError('image', `Input 'image' must be an image reference such as myregistry.azurecr.io/azp-agent:ubuntu-24.04; got '${image}'`);
-  }
-  const osType = reader.choice('osType', ['Linux', 'Windows'] as const, 'Linux');
-  const cpu = reader.number('cpu', 2, { min: 0.1, max: 4, reason: 'ACI limit' });
-  const memoryGB = reader.number('memoryGB', 4, { min: 0.1, max: 16, reason: 'ACI limit' });
-  const capabilities = reader.pairs('capabilities');
-  validateCapabilities(capabilities);
-  for (const [name] of capabilities) {
+  const agent = readAgentInputs(reader, 'the name of the agent pool to scale');
+  for (const [name] of agent.capabilities) {
     if (SCALER_RESERVED.includes(name.toUpperCase())) {
       throw new InputError('capabilities', `Input 'capabilities' cannot set '${name}': ScaleAgentPool sets it on its agents and template; choose another name`);
     }
   }
-  const tags = reader.pairs('tags');
-  validateTags(tags);
 
   const namePrefix = reader.required('namePrefix', "lowercase letters, digits and '-', e.g. 'linux-pool'; it names this pool's agents and resources");
   validateNamePrefix(namePrefix);
@@ -94,8 +70,7 @@ export function readScaleParams(io: TaskIO): ScaleParams {
   const intervalSeconds = reader.number('intervalSeconds', 60, { min: 1, max: 3600, integer: true });
   const sweep = reader.boolean('sweep', true);
 
-  const registrationMode = reader.choice('registration', ['azureServiceConnection', 'systemAccessToken', 'pat'] as const, 'azureServiceConnection');
-  const target = readAzureTarget(io, reader, 'create', { image, needsConnection: registrationMode === 'azureServiceConnection' });
+  const target = readAgentTarget(io, reader, agent.image);
   let autoscale: BatchAutoscaleParams | undefined;
   if (target.provider.kind === 'batch') {
     const longestTask = `${namePrefix}-${Math.max(0, slots - 1)}-9999999999`;
@@ -109,20 +84,12 @@ export function readScaleParams(io: TaskIO): ScaleParams {
       ? { formula: validateAutoscaleFormula(custom), isDefault: false }
       : { formula: defaultAutoscaleFormula({ maxNodes, lowPriority }), isDefault: true };
   }
-  const pipeline = readPipelineContext(io);
-  const registration = readDevOpsAuth(io, reader, 'registration', registrationMode, target.connection, pipeline);
-  const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', registration.mode as DevOpsAuthMode, target.connection, pipeline);
+  const { pipeline, registration, devops } = readAgentRegistration(io, reader, target);
   return {
     pipeline,
     provider: target.provider,
     connection: target.connection,
-    agentPool,
-    image,
-    osType,
-    cpu,
-    memoryGB,
-    capabilities,
-    tags,
+    ...agent,
     namePrefix,
     mode,
     desiredCount,
