@@ -26,14 +26,8 @@ export interface WaitIntervals {
 
 export const DEFAULT_INTERVALS: WaitIntervals = { devopsFastMs: 750, devopsSlowMs: 15_000, devopsBlindMs: 3_000, cloudMs: 1_000 };
 
-export interface WaitOptions {
-  poolId: number;
-  names: readonly string[];
-  /** When waiting started (epoch ms): time to online is measured from here. */
-  start: number;
-  /** Epoch ms. */
-  deadline: number;
-  timeoutMinutes: number;
+/** What waiting uses: the clients, the clock, the log. */
+export interface WaitServices {
   devops: AgentPoolClient;
   provider?: AgentProvider;
   budget: RequestBudget;
@@ -44,6 +38,16 @@ export interface WaitOptions {
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
+}
+
+export interface WaitOptions extends WaitServices {
+  poolId: number;
+  names: readonly string[];
+  /** When waiting started (epoch ms): time to online is measured from here. */
+  start: number;
+  /** Epoch ms. */
+  deadline: number;
+  timeoutMinutes: number;
   /** Lines of container log in a diagnosis. */
   logLines?: number;
 }
