@@ -4,19 +4,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { JobMessageBody } from '../src/devops/queue';
 import type { AgentSettings } from './settings';
 import { SecretMatcher, scanForSecret } from './secretScan';
 
-/** The body of a PipelineAgentJobRequest message from the emulated server. */
-export interface JobMessage {
-  requestId: number;
-  poolId: number;
-  jobId: string;
-  jobName: string;
-  planId: string;
-  durationMs: number;
-  secretHashes: string[];
-}
+/** The body of a PipelineAgentJobRequest message from the emulated server (the lock time is not used here). */
+export type JobMessage = Omit<JobMessageBody, 'lockedUntil'>;
 
 export interface ServerCalls {
   call<T>(method: string, url: string, body?: unknown): Promise<T>;
