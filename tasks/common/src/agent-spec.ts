@@ -40,19 +40,24 @@ export interface AgentSpec {
   keepFailedMinutes: number;
 }
 
-export interface AgentSpecInput {
-  names: readonly string[];
+/** What every agent of one request or one scaled pool has in common. */
+export interface AgentShape {
   pool: string;
   organizationUrl: string;
   image: string;
   osType: OsType;
   cpu: number;
   memoryGB: number;
+  /** The run (Build.BuildId or Release.DeploymentId) that creates them. */
   runId: string;
-  idleTimeoutMinutes: number;
-  keepFailedMinutes: number;
   capabilities: ReadonlyArray<readonly [string, string]>;
   tags: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface AgentSpecInput extends AgentShape {
+  names: readonly string[];
+  idleTimeoutMinutes: number;
+  keepFailedMinutes: number;
   /** Creation time, epoch ms. */
   now: number;
 }

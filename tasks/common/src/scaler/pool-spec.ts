@@ -4,7 +4,7 @@
 // takes (no idle timeout, no expiry: the scaler removes them), and their resources carry an owner tag
 // so two concurrent runs can tell whose create won.
 import { createHash } from 'node:crypto';
-import { type AgentSpec, buildAgentSpecs, type OsType, RUN_CAPABILITY, TAG_EXPIRES_AT } from '../agent-spec';
+import { type AgentShape, type AgentSpec, buildAgentSpecs, RUN_CAPABILITY, TAG_EXPIRES_AT } from '../agent-spec';
 
 export const SCALER_CAPABILITY = 'EPHEMERAL_SCALER';
 export const TEMPLATE_CAPABILITY = 'EPHEMERAL_TEMPLATE';
@@ -14,20 +14,11 @@ export const CONFIGURE_ONLY_ENV = 'AZP_CONFIGURE_ONLY';
 export const TAG_SCALER = 'scaler';
 export const TAG_OWNER = 'owner';
 
-export interface PoolAgentTemplate {
-  pool: string;
-  organizationUrl: string;
-  image: string;
-  osType: OsType;
-  cpu: number;
-  memoryGB: number;
+/** `runId` is the scaler's run, for the run tag. */
+export interface PoolAgentTemplate extends AgentShape {
   namePrefix: string;
-  /** The scaler's run (Build.BuildId), for the run tag. */
-  runId: string;
   /** Unique per task run: written as the owner tag, read back after create. */
   owner: string;
-  capabilities: ReadonlyArray<readonly [string, string]>;
-  tags: ReadonlyArray<readonly [string, string]>;
 }
 
 export function templateName(namePrefix: string): string {
@@ -36,20 +27,14 @@ export function templateName(namePrefix: string): string {
 
 /** The spec of one pool agent named `name` (a slot name). */
 export function poolAgentSpec(template: PoolAgentTemplate, name: string, now: number): AgentSpec {
+  const { namePrefix: _prefix, owner: _owner, ...shape } = template;
   const [spec] = buildAgentSpecs({
+    ...shape,
     names: [name],
-    pool: template.pool,
-    organizationUrl: template.organizationUrl,
-    image: template.image,
-    osType: template.osType,
-    cpu: template.cpu,
-    memoryGB: template.memoryGB,
-    runId: template.runId,
     // Standby agents wait for their job; the scaler (not a timer) removes idle ones.
     idleTimeoutMinutes: 0,
     keepFailedMinutes: 0,
     capabilities: [...template.capabilities, [SCALER_CAPABILITY, template.namePrefix]],
-    tags: template.tags,
     now,
   });
   delete spec.env[RUN_CAPABILITY];
