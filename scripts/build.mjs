@@ -8,10 +8,8 @@ import { build } from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildChunks, chunkPayload, LAZY_CHUNKS, lazyChunksPlugin } from './lazy-chunks.mjs';
+import { buildChunks, chunkPayload, lazyChunksPlugin } from './lazy-chunks.mjs';
 import { deferredModulesPlugin, TASK_LIB_DEFERRED } from './startup-plugins.mjs';
-
-export { LAZY_CHUNKS };
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
