@@ -31,6 +31,8 @@ export interface TaskRun {
   env?: Record<string, string>;
   /** Send SIGINT after this many milliseconds, as the agent does when a job is cancelled. */
   cancelAfterMs?: number;
+  /** Send SIGINT when this aborts (a cancel at a chosen moment). */
+  cancelSignal?: AbortSignal;
   /** Called with each line the task prints, secrets masked. */
   onLine?: (line: string) => void;
   /** Kills the task at once (SIGKILL) when aborted: for measurements that need only its start. */
@@ -189,6 +191,8 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   if (run.signal?.aborted) kill();
   run.signal?.addEventListener('abort', kill, { once: true });
   const cancelTimer = run.cancelAfterMs !== undefined ? setTimeout(() => child.kill('SIGINT'), run.cancelAfterMs) : undefined;
+  const cancel = () => child.kill('SIGINT');
+  run.cancelSignal?.addEventListener('abort', cancel, { once: true });
 
   const onLine = (raw: string) => {
     outcome.rawOutput += raw + '\n';
@@ -241,6 +245,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   await done;
   if (cancelTimer) clearTimeout(cancelTimer);
   run.signal?.removeEventListener('abort', kill);
+  run.cancelSignal?.removeEventListener('abort', cancel);
   if (!outcome.result) outcome.result = outcome.exitCode === 0 ? 'Succeeded' : 'Failed';
   outcome.durationMs = Date.now() - started;
   rmSync(tempDir, { recursive: true, force: true });

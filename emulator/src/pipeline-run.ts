@@ -49,6 +49,7 @@ export interface StepOptions {
   /** Extra pipeline variables for this step (e.g. Agent.ProxyUrl); they override the job's. */
   variables?: Record<string, string>;
   cancelAfterMs?: number;
+  cancelSignal?: AbortSignal;
   onLine?: (line: string) => void;
 }
 
@@ -73,6 +74,7 @@ export class PipelineJob {
       systemAccessToken: this.run.world.seed.systemAccessToken,
       env: this.run.env,
       cancelAfterMs: options.cancelAfterMs,
+      cancelSignal: options.cancelSignal,
       onLine: options.onLine,
     } satisfies TaskRun);
     for (const [name, variable] of Object.entries(outcome.variables)) {

@@ -52,6 +52,11 @@ export interface TaskLibIOOptions {
   taskJsonCandidates: string[];
 }
 
+/** One line of the job log, written as task-lib writes its commands (no Console set up for it). */
+function writeLine(line: string): void {
+  process.stdout.write(`${line}${os.EOL}`);
+}
+
 export class TaskLibIO implements TaskIO {
   private readonly messageKeys = new Set<string>();
 
@@ -151,7 +156,7 @@ export class TaskLibIO implements TaskIO {
   }
 
   info(message: string): void {
-    console.log(message);
+    writeLine(message);
   }
 
   warning(message: string): void {
@@ -163,11 +168,11 @@ export class TaskLibIO implements TaskIO {
   }
 
   group(name: string): void {
-    console.log(`##[group]${name}`);
+    writeLine(`##[group]${name}`);
   }
 
   endGroup(): void {
-    console.log('##[endgroup]');
+    writeLine('##[endgroup]');
   }
 
   progress(percent: number, operation: string): void {
