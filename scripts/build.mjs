@@ -56,5 +56,6 @@ export async function bundleTasks({ minify = true, metafile = false } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await bundleTasks();
-  for (const r of results) console.log(`bundled ${r.folder}`);
+  // Progress on stderr: `npm run bench` prints only its JSON metric lines on stdout.
+  for (const r of results) process.stderr.write(`bundled ${r.folder}\n`);
 }
