@@ -206,24 +206,16 @@ export class AciProvider implements AgentProvider {
   }
 
   async listByRun(runId: string): Promise<AgentResource[]> {
-    const rg = this.params.resourceGroup;
-    const groups = await this.retry('listing container groups', async () => {
-      const all: ContainerGroup[] = [];
-      const pages = rg ? this.client.containerGroups.listByResourceGroup(rg) : this.client.containerGroups.list();
-      for await (const group of pages) all.push(group);
-      return all;
-    });
-    return groups
-      .filter((g) => g.tags?.[TAG_CREATOR] === CREATOR && g.tags?.[TAG_RUN] === runId)
-      .map((g) => {
-        const groupRg = resourceGroupOfId(g.id);
-        if (g.name && groupRg) this.groupsByName.set(g.name, groupRg);
-        return this.toResource(g);
-      });
+    return (await this.ourGroups()).filter((g) => g.tags?.[TAG_RUN] === runId).map((g) => this.toResource(g));
   }
 
   /** Every container group this extension created in the resource group (or subscription); lists carry no instance views. */
   async listAll(): Promise<AgentResource[]> {
+    return (await this.ourGroups()).map((g) => this.toResource(g));
+  }
+
+  /** The container groups this extension created, all pages; remembers each one's resource group. */
+  private async ourGroups(): Promise<ContainerGroup[]> {
     const rg = this.params.resourceGroup;
     const groups = await this.retry('listing container groups', async () => {
       const all: ContainerGroup[] = [];
@@ -231,11 +223,12 @@ export class AciProvider implements AgentProvider {
       for await (const group of pages) all.push(group);
       return all;
     });
-    return groups.filter((g) => g.tags?.[TAG_CREATOR] === CREATOR).map((g) => {
+    const ours = groups.filter((g) => g.tags?.[TAG_CREATOR] === CREATOR);
+    for (const g of ours) {
       const groupRg = resourceGroupOfId(g.id);
       if (g.name && groupRg) this.groupsByName.set(g.name, groupRg);
-      return this.toResource(g);
-    });
+    }
+    return ours;
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {
