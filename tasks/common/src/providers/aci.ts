@@ -5,8 +5,7 @@ import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '
 import { type Clock, systemClock } from '../clock';
 import { CloudError, httpStatusOf } from '../errors';
 import type { AciParams } from '../params/provider-params';
-import { withRetry } from '../retry';
-import { explainCloudError } from './cloud-errors';
+import { retryCloudCall } from './cloud-errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
 
 /** The container's name inside each group. */
@@ -87,14 +86,7 @@ export class AciProvider implements AgentProvider {
   }
 
   private retry<T>(operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
-    return withRetry(fn, {
-      clock: this.clock,
-      signal: this.options.signal,
-      deadline: this.options.deadline?.(),
-      onRetry: (error, attempt, delay) => this.options.debug?.(`ARM ${operation}: retry ${attempt} in ${delay} ms (${String((error as Error)?.message ?? error)})`),
-    }).catch((error: unknown) => {
-      throw explainCloudError(error, { service: 'Azure Resource Manager', operation, identity: this.options.identity, image });
-    });
+    return retryCloudCall({ ...this.options, service: 'Azure Resource Manager', label: 'ARM', clock: this.clock }, operation, fn, image);
   }
 
   private resourceGroupFor(name: string): string | undefined {

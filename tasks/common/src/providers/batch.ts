@@ -5,9 +5,8 @@ import { type AgentSpec, AGENT_CAPABILITY, RUN_CAPABILITY, SECRET_ENV_NAME } fro
 import { type Clock, systemClock } from '../clock';
 import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
 import type { BatchParams } from '../params/provider-params';
-import { withRetry } from '../retry';
 import { addTasksInBulk, type BulkAddResult } from './batch-bulk';
-import { explainCloudError } from './cloud-errors';
+import { retryCloudCall } from './cloud-errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
 
 export interface BatchClient {
@@ -85,14 +84,7 @@ export class BatchProvider implements AgentProvider {
   }
 
   private retry<T>(operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
-    return withRetry(fn, {
-      clock: this.clock,
-      signal: this.options.signal,
-      deadline: this.options.deadline?.(),
-      onRetry: (error, attempt, delay) => this.options.debug?.(`Batch ${operation}: retry ${attempt} in ${delay} ms (${String((error as Error)?.message ?? error)})`),
-    }).catch((error: unknown) => {
-      throw explainCloudError(error, { service: 'Azure Batch', operation, identity: this.options.identity, image });
-    });
+    return retryCloudCall({ ...this.options, service: 'Azure Batch', label: 'Batch', clock: this.clock }, operation, fn, image);
   }
 
   /** Makes sure the job exists on the configured pool (created if missing; JobExists from a concurrent creator is fine). */

@@ -1,5 +1,7 @@
 // ARM and Batch SDK errors turned into messages a pipeline user can act on.
+import type { Clock } from '../clock';
 import { CloudError, type ServiceName, describeError, errorCodeOf, httpStatusOf, isCancellation, TaskError } from '../errors';
+import { withRetry } from '../retry';
 
 export interface ErrorContext {
   service: ServiceName;
@@ -41,4 +43,27 @@ export function explainCloudError(error: unknown, context: ErrorContext): unknow
   if (code === 'SubscriptionNotFound' || code === 'InvalidSubscriptionId') return make(`The subscription cannot be used: ${detail}. Check input 'subscriptionId' or the service connection`);
   if (code === 'PoolNotFound') return make(`The Batch pool in input 'batchPoolId' does not exist: ${detail}`);
   return make(`${context.service} failed while ${context.operation}${code ? ` (${code})` : status ? ` (${status})` : ''}: ${detail}`);
+}
+
+export interface CloudCallOptions {
+  service: ServiceName;
+  /** Prefix of the debug line of each retry: "ARM", "Batch". */
+  label: string;
+  identity: string;
+  clock: Clock;
+  signal?: AbortSignal;
+  deadline?: () => number | undefined;
+  debug?: (message: string) => void;
+}
+
+/** A provider's cloud call: transient failures retried within the deadline, the last one explained. */
+export function retryCloudCall<T>(options: CloudCallOptions, operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
+  return withRetry(fn, {
+    clock: options.clock,
+    signal: options.signal,
+    deadline: options.deadline?.(),
+    onRetry: (error, attempt, delay) => options.debug?.(`${options.label} ${operation}: retry ${attempt} in ${delay} ms (${String((error as Error)?.message ?? error)})`),
+  }).catch((error: unknown) => {
+    throw explainCloudError(error, { service: options.service, operation, identity: options.identity, image });
+  });
 }
