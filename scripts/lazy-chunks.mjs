@@ -110,7 +110,6 @@ exports.load = (name) => {
   if (!text.startsWith(header)) throw new Error(__filename + ' is damaged (its ' + name + ' code is not where it should be): reinstall the extension');
   const code = zlib.gunzipSync(Buffer.from(text.slice(header.length), 'base64')).toString('utf8');
   const module = { exports: {} };
-  loaded.set(name, module.exports);
   vm.runInThisContext('(function (exports, require, module, __filename, __dirname) {' + code + '\\n})', { filename: path.join(__dirname, 'lazy-' + name + '.js') })(module.exports, chunkRequire, module, __filename, __dirname);
   loaded.set(name, module.exports);
   return module.exports;

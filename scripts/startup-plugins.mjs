@@ -54,7 +54,8 @@ export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, coll
         const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
         return { path: `${real} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };
       });
-      esbuild.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path, external: true }));
+      // The chunk the facades read from is resolved at run time by the chunk reader.
+      if (chunk) esbuild.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path, external: true }));
       esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
         const { real, members } = args.pluginData;
         let source = `require(${JSON.stringify(real)})`;
