@@ -86,10 +86,20 @@ describe('e2e: the bundled tasks under faults', function () {
     start('allOrNothing', async () => {
       const run = world.run();
       const job = run.job('provision');
-      // The third agent's container fails late, when the first two have registered.
-      await world.fault({ service: 'arm', method: 'PUT', path: `containerGroups/eph-${run.buildId}-${jobKey(job.jobId)}-2`, status: 409, latencyMs: 2500, count: 1 });
-      const outcome = await job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: seed.agentPool, image: seed.image, count: '3' });
-      return { run, outcome, state: await world.state() };
+      // The third agent's container fails late, when the first two have registered. Registering spawns
+      // the fake agent, which takes seconds on a loaded 2-core machine, so the delay is generous; the
+      // suite waits longer than this for its timeout scenario anyway.
+      await world.fault({ service: 'arm', method: 'PUT', path: `containerGroups/eph-${run.buildId}-${jobKey(job.jobId)}-2`, status: 409, latencyMs: 20_000, count: 1 });
+      const step = job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: seed.agentPool, image: seed.image, count: '3' });
+      // Watch the pool while the task runs: which of its agents registered before the failure.
+      const registered = new Map<string, number>();
+      let finished = false;
+      void step.finally(() => { finished = true; });
+      while (!finished) {
+        for (const a of (await world.state()).agents) if (a.name.startsWith(`eph-${run.buildId}-`)) registered.set(a.name, a.id);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return { run, outcome: await step, registered: [...registered.values()], state: await world.state() };
     });
 
     start('cancellation', async () => {
@@ -197,10 +207,13 @@ describe('e2e: the bundled tasks under faults', function () {
   });
 
   it('all or nothing: when one of three agents cannot be provisioned, every container and registration is removed', async () => {
-    const { run, outcome, state } = await result<{ run: { buildId: number }; outcome: TaskOutcome; state: State }>('allOrNothing');
+    const { run, outcome, registered, state } = await result<{ run: { buildId: number }; outcome: TaskOutcome; registered: number[]; state: State }>('allOrNothing');
     assert.equal(outcome.result, 'Failed');
     assert.match(outcome.message, /could not be provisioned, so none were kept/);
-    assert.ok(state.requests.some((r) => r.service === 'devops' && r.method === 'DELETE'), 'registrations were deleted');
+    assert.equal(registered.length, 2, 'the first two agents registered before the third failed');
+    for (const id of registered) {
+      assert.ok(state.requests.some((r) => r.service === 'devops' && r.method === 'DELETE' && r.path.endsWith(`/agents/${id}`)), `registration ${id} was deleted`);
+    }
     assert.deepEqual(leftovers(state, run.buildId), []);
   });
 
