@@ -4,7 +4,7 @@
 import { AGENT_CAPABILITY, RUN_CAPABILITY, TAG_KEEP_FAILED_MINUTES } from './agent-spec';
 import type { Clock } from './clock';
 import { mapSettled } from './concurrency';
-import type { AgentPoolClient, PoolAgent } from './devops/agent-pool-client';
+import { type AgentPoolClient, capability, isBusy, type PoolAgent } from './devops/agent-pool-client';
 import { describeError } from './errors';
 import type { AgentProvider, AgentResource } from './providers/provider';
 import type { ReleaseSummaryRow } from './summary';
@@ -38,12 +38,7 @@ export interface ReleaseOutcome {
 }
 
 function isOurs(agent: PoolAgent, runId: string): boolean {
-  const caps = Object.fromEntries(Object.entries(agent.capabilities).map(([k, v]) => [k.toUpperCase(), v]));
-  return caps[RUN_CAPABILITY] === runId && caps[AGENT_CAPABILITY] !== undefined;
-}
-
-function isRunningJob(agent: PoolAgent): boolean {
-  return agent.assignedRequest !== undefined && !agent.assignedRequest.finished;
+  return capability(agent.capabilities, RUN_CAPABILITY) === runId && capability(agent.capabilities, AGENT_CAPABILITY) !== undefined;
 }
 
 export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promise<ReleaseOutcome> {
@@ -81,7 +76,7 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
   log.group(loc('DeletingRegistrations', 'Disabling and deleting registrations'));
   try {
     const idle = agents.filter((a) => {
-      if (!isRunningJob(a)) return true;
+      if (!isBusy(a)) return true;
       busy.add(a.name);
       return false;
     });
@@ -94,7 +89,7 @@ export async function releaseAgents(plan: ReleasePlan, deps: ReleaseDeps): Promi
     // 2. Re-check: a job may have been assigned between the listing and the disable.
     const disabledNames = idle.filter((_, i) => disabled[i].status === 'fulfilled').map((a) => a.name);
     const recheck = disabledNames.length > 0 ? await devops.listAgents(pool.id, { names: disabledNames, includeAssignedRequest: true }) : [];
-    for (const a of recheck) if (isRunningJob(a)) busy.add(a.name);
+    for (const a of recheck) if (isBusy(a)) busy.add(a.name);
     const deletable = disabledNames.filter((n) => !busy.has(n));
     // 3. Delete the registrations.
     const deleted = await mapSettled(deletable, RELEASE_CONCURRENCY, (n) => devops.deleteAgent(pool.id, (byName.get(n) as PoolAgent).id));

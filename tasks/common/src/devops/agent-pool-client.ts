@@ -20,6 +20,17 @@ export interface PoolAgent {
   lastCompletedRequest?: { requestId: number; finishTime?: Date };
 }
 
+/** Capability lookup ignoring case, as Azure DevOps compares names. */
+export function capability(capabilities: Readonly<Record<string, string>>, name: string): string | undefined {
+  const key = Object.keys(capabilities).find((k) => k.toUpperCase() === name.toUpperCase());
+  return key === undefined ? undefined : capabilities[key];
+}
+
+/** The agent is running a job (its assigned request has not finished). */
+export function isBusy(agent: PoolAgent | undefined): boolean {
+  return Boolean(agent?.assignedRequest && !agent.assignedRequest.finished);
+}
+
 export interface JobRequest {
   requestId: number;
   queueTime?: Date;

@@ -2,10 +2,9 @@
 // read them again (a job may have been assigned between the listing and the disable), then delete
 // the registration and the container group or Batch task of those still without a job.
 import { mapSettled } from '../concurrency';
-import type { AgentPoolClient, PoolAgent } from '../devops/agent-pool-client';
+import { type AgentPoolClient, isBusy, type PoolAgent } from '../devops/agent-pool-client';
 import { describeError } from '../errors';
 import type { AgentProvider, AgentResource } from '../providers/provider';
-import { isBusy } from './pool-view';
 
 export const REMOVE_CONCURRENCY = 8;
 

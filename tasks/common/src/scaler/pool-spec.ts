@@ -64,9 +64,3 @@ export function templateSpec(template: PoolAgentTemplate, now: number): AgentSpe
   spec.memoryGB = Math.min(spec.memoryGB, 1.5);
   return spec;
 }
-
-/** Capability lookup ignoring case, as Azure DevOps compares names. */
-export function capability(capabilities: Readonly<Record<string, string>>, name: string): string | undefined {
-  const key = Object.keys(capabilities).find((k) => k.toUpperCase() === name.toUpperCase());
-  return key === undefined ? undefined : capabilities[key];
-}

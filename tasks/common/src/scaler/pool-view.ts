@@ -4,10 +4,10 @@
 // state; an online agent's container is running by definition.
 import { AGENT_CAPABILITY } from '../agent-spec';
 import { mapSettled } from '../concurrency';
-import type { AgentPoolClient, PoolAgent, PoolRef } from '../devops/agent-pool-client';
+import { type AgentPoolClient, capability, isBusy, type PoolAgent, type PoolRef } from '../devops/agent-pool-client';
 import { type AgentProvider, type AgentResource, hasEnded } from '../providers/provider';
 import { slotIndex, type SlotAgentState, type SlotContainerState } from '../scale/fixed-slots';
-import { capability, SCALER_CAPABILITY, TAG_SCALER, TEMPLATE_CAPABILITY, templateName } from './pool-spec';
+import { SCALER_CAPABILITY, TAG_SCALER, TEMPLATE_CAPABILITY, templateName } from './pool-spec';
 
 /** Reads in flight at once when resource states are looked up one by one. */
 export const READ_CONCURRENCY = 16;
@@ -34,10 +34,6 @@ export interface PoolView {
   slots: Map<number, SlotView>;
   template?: PoolAgent;
   takenAt: number;
-}
-
-export function isBusy(agent: PoolAgent | undefined): boolean {
-  return Boolean(agent?.assignedRequest && !agent.assignedRequest.finished);
 }
 
 export function isExtensionAgent(agent: PoolAgent): boolean {

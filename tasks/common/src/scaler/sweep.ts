@@ -3,12 +3,12 @@
 // never a template registration, never an agent running a job, and never this scaler's own slots
 // (its passes manage them). Pure: it decides from one PoolView; agent-removal.ts carries it out.
 import { TAG_EXPIRES_AT, TAG_KEEP_FAILED_MINUTES } from '../agent-spec';
-import type { PoolAgent } from '../devops/agent-pool-client';
+import { capability, isBusy, type PoolAgent } from '../devops/agent-pool-client';
 import { type AgentResource, hasEnded } from '../providers/provider';
 import { slotIndex } from '../scale/fixed-slots';
-import { capability, SCALER_CAPABILITY } from './pool-spec';
+import { SCALER_CAPABILITY } from './pool-spec';
 import type { Removal } from './agent-removal';
-import { agentNameOf, isBusy, isExtensionAgent, isTemplateAgent, isThisScalers, type PoolView } from './pool-view';
+import { agentNameOf, isExtensionAgent, isTemplateAgent, isThisScalers, type PoolView } from './pool-view';
 
 /** An offline agent with no container in sight may be one that is restarting: give it this long. */
 export const GONE_GRACE_MS = 2 * 60_000;

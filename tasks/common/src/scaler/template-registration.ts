@@ -6,11 +6,11 @@
 // (EPHEMERAL_TEMPLATE_HASH) tells when the image or the capabilities changed and it must be made again.
 import type { AgentSpec } from '../agent-spec';
 import type { Clock } from '../clock';
-import type { AgentPoolClient, PoolAgent, PoolRef } from '../devops/agent-pool-client';
+import { type AgentPoolClient, capability, type PoolAgent, type PoolRef } from '../devops/agent-pool-client';
 import { CloudError, TimeoutError } from '../errors';
 import { type AgentProvider, hasEnded } from '../providers/provider';
 import type { Logger } from '../task-io';
-import { capability, TEMPLATE_HASH_CAPABILITY } from './pool-spec';
+import { TEMPLATE_HASH_CAPABILITY } from './pool-spec';
 
 export const TEMPLATE_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 1000;
