@@ -56,11 +56,13 @@ export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount
     reason: action.reason,
     replace: view.slots.get(action.index)?.ended ?? [],
   }));
-  const removals = plan.remove.map((action) => {
-    const slot = view.slots.get(action.index);
-    return { name: action.slot, agent: slot?.agent, resources: [...(slot?.live ? [slot.live] : []), ...(slot?.ended ?? [])], reason: action.reason };
-  });
+  const removals = plan.remove.map((action) => slotRemoval(action.slot, view.slots.get(action.index), action.reason));
   return { plan, creates, removals };
+}
+
+/** Removing a slot: its registration and every container or task of it, live or ended. */
+export function slotRemoval(name: string, slot: SlotView | undefined, reason: string): Removal {
+  return { name, agent: slot?.agent, resources: [...(slot?.live ? [slot.live] : []), ...(slot?.ended ?? [])], reason };
 }
 
 /** Queue mode, before deciding: slots whose single-use agent is done (or whose removal stalled). */
@@ -69,10 +71,10 @@ export function finishedSlots(view: PoolView): Removal[] {
   for (const slot of view.slots.values()) {
     if (isBusy(slot.agent)) continue;
     if (!slot.live && (slot.ended.length > 0 || slot.agent)) {
-      removals.push({ name: slot.name, agent: slot.agent, resources: slot.ended,
-        reason: slot.ended.length > 0 ? `its container/task ended (${slot.ended[0].state}): the agent's job is done` : 'registration without a container' });
+      removals.push(slotRemoval(slot.name, slot,
+        slot.ended.length > 0 ? `its container/task ended (${slot.ended[0].state}): the agent's job is done` : 'registration without a container'));
     } else if (slot.live && draining(slot)) {
-      removals.push({ name: slot.name, agent: slot.agent, resources: [slot.live, ...slot.ended], reason: 'disabled by an earlier removal that did not finish' });
+      removals.push(slotRemoval(slot.name, slot, 'disabled by an earlier removal that did not finish'));
     }
   }
   return removals;

@@ -13,7 +13,7 @@ import { countWaitingJobs, describeWaiting } from '../scale/waiting-jobs';
 import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
 import { ensurePoolAutoscale } from './batch-autoscale';
-import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample } from './passes';
+import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
@@ -248,10 +248,9 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''));
 
   if (decision.toRemove.length > 0) {
-    const removals = decision.toRemove.map((name) => {
-      const slot = [...view.slots.values()].find((s) => s.name === name);
-      return { name, agent: slot?.agent, resources: [...(slot?.live ? [slot.live] : []), ...(slot?.ended ?? [])], reason: `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}` };
-    });
+    const reason = `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}`;
+    const slots = [...view.slots.values()];
+    const removals = decision.toRemove.map((name) => slotRemoval(name, slots.find((s) => s.name === name), reason));
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
