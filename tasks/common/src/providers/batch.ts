@@ -191,11 +191,7 @@ export class BatchProvider implements AgentProvider {
   }
 
   async listByRun(runId: string): Promise<AgentResource[]> {
-    const tasks = await this.jobTasks();
-    return tasks
-      .filter((t) => (t.environmentSettings ?? []).some((e) => e.name === RUN_CAPABILITY && e.value === runId) &&
-        (t.environmentSettings ?? []).some((e) => e.name === AGENT_CAPABILITY))
-      .map((t) => this.toStatus(t));
+    return (await this.listAll()).filter((r) => r.env?.[RUN_CAPABILITY] === runId);
   }
 
   /** Every task of the job this extension created (the EPHEMERAL_AGENT setting), any run. */
