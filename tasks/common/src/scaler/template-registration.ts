@@ -42,13 +42,14 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
 
   // Batch task ids must be new (a completed task may linger); ACI reuses the group name.
   const resourceId = provider.kind === 'batch' ? `${spec.name}-${deps.clock.now().toString(36)}` : spec.name;
+  const service = provider.kind === 'batch' ? 'Azure Batch' : 'Azure Resource Manager';
   const secret = await deps.secret();
   await provider.prepare();
   const leftover = await provider.get(resourceId);
   if (leftover) await provider.delete(resourceId);
   if (provider.createMany) {
     const [result] = await provider.createMany([{ spec, id: resourceId }], secret);
-    if (!result?.created) throw new CloudError(provider.kind === 'batch' ? 'Azure Batch' : 'Azure Resource Manager', `The template registration '${spec.name}' could not be started: ${result?.error ?? 'not created'}`);
+    if (!result?.created) throw new CloudError(service, `The template registration '${spec.name}' could not be started: ${result?.error ?? 'not created'}`);
   } else {
     await provider.create(spec, secret);
   }
@@ -60,13 +61,13 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
       if (status && hasEnded(status.state)) {
         if (status.state !== 'succeeded') {
           const tail = await provider.logTail(resourceId, 20);
-          throw new CloudError(provider.kind === 'batch' ? 'Azure Batch' : 'Azure Resource Manager',
+          throw new CloudError(service,
             `The container that registers the template '${spec.name}' ended ${status.state} (${status.detail})${status.failure ? `: ${status.failure}` : ''}. ` +
             `Check the image and the registration credential.${tail ? `\nLast lines of its log:\n${tail}` : ''}`);
         }
         break;
       }
-      if (!status) throw new CloudError('Azure Resource Manager', `The container that registers the template '${spec.name}' disappeared before it finished`);
+      if (!status) throw new CloudError(service, `The container that registers the template '${spec.name}' disappeared before it finished`);
       if (deps.clock.now() > deadline) throw new TimeoutError(`The template '${spec.name}' was not registered within ${TEMPLATE_TIMEOUT_MS / 60_000} minutes (${status.detail})`);
       await deps.clock.sleep(POLL_MS, deps.signal);
     }
