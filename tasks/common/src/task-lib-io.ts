@@ -59,6 +59,8 @@ function writeLine(line: string): void {
 
 export class TaskLibIO implements TaskIO {
   private readonly messageKeys = new Set<string>();
+  /** Values already registered with task.setsecret. */
+  private readonly masked = new Set<string>();
 
   constructor(options: TaskLibIOOptions) {
     const taskJson = options.taskJsonCandidates.find((candidate) => fs.existsSync(candidate));
@@ -105,9 +107,12 @@ export class TaskLibIO implements TaskIO {
   setSecret(value: string): void {
     if (!value) return;
     // task-lib refuses multi-line secrets (a PEM certificate): mask each line, as the agent does for
-    // multi-line secret variables. PEM armour lines ("-----BEGIN ...-----") are not secret.
+    // multi-line secret variables. PEM armour lines ("-----BEGIN ...-----") are not secret. A value is
+    // registered once, however many clients are handed it (the proxy password, say).
     for (const line of value.split(/\r?\n/)) {
-      if (line.trim() && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(line.trim())) tl.setSecret(line);
+      if (!line.trim() || /^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(line.trim()) || this.masked.has(line)) continue;
+      this.masked.add(line);
+      tl.setSecret(line);
     }
   }
 
