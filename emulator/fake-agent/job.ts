@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobMessageBody } from '../src/devops/queue';
 import type { AgentSettings } from './settings';
-import { SecretMatcher, scanForSecret } from './secretScan';
+import { SecretMatcher, scanForSecret } from './secret-scan';
 
 /** The body of a PipelineAgentJobRequest message from the emulated server (the lock time is not used here). */
 export type JobMessage = Omit<JobMessageBody, 'lockedUntil'>;

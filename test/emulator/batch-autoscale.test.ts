@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { BatchServiceClient, BatchSharedKeyCredentials, type BatchServiceModels } from '@azure/batch';
 import sinon from 'sinon';
 import { createBatchService } from '../../emulator/src/batch/service';
-import { defaultAutoscaleFormula } from '../../tasks/common/src/scale/autoscale-formula';
+import { defaultAutoscaleFormula } from '../../tasks/common/src/scaler/autoscale-formula';
 import { eventually, startTestEmulator, type TestEmulator } from './core-harness';
 
 interface BatchRestError {

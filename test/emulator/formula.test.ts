@@ -2,7 +2,7 @@
 // examples and ScaleAgentPool's default) evaluate to the targets and results string the service
 // reports; anything else comes back as an error in the AutoScaleRunError shape.
 import assert from 'node:assert/strict';
-import { defaultAutoscaleFormula } from '../../tasks/common/src/scale/autoscale-formula';
+import { defaultAutoscaleFormula } from '../../tasks/common/src/scaler/autoscale-formula';
 import { evaluateFormula, FormulaFailure, FormulaOutcome, FormulaSamples, FormulaSuccess, isFormulaFailure, Sample } from '../../emulator/src/batch/formula';
 import { sampleTaskCounts } from '../../emulator/src/batch/formula-samples';
 

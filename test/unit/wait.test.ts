@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { RequestBudget } from '../../tasks/common/src/request-budget';
 import { SecretMasker } from '../../tasks/common/src/secrets';
-import { WaitFailure } from '../../tasks/common/src/wait';
-import { waitForAgents } from '../../tasks/common/src/wait-for-agents';
+import { WaitFailure, waitForAgents } from '../../tasks/common/src/wait';
 import { FakeClock } from './fakes/fake-clock';
 import { FakeDevOps } from './fakes/fake-devops';
 import { FakeProvider } from './fakes/fake-provider';

@@ -3,7 +3,7 @@
 import type { EmuRequest, EmulatorContext } from '../context';
 import { audienceAllowed } from '../tokens';
 import { BatchHttpError } from './errors';
-import { checkSharedKey } from './sharedKey';
+import { checkSharedKey } from './shared-key';
 
 /** Throws the service's authentication error unless the request is signed or carries a valid token. */
 export function authenticate(req: EmuRequest, ctx: EmulatorContext): void {

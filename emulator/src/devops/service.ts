@@ -6,14 +6,14 @@ import { addAgent, deleteAgent, getAgent, listAgents, replaceAgent, updateAgent 
 import { authenticate, type Caller } from './auth';
 import { DevOpsHttpError, devopsError } from './errors';
 import { type Call, json, wrapped } from './http';
-import { getJobRequest, listJobRequests, updateJobRequest } from './jobRequests';
+import { getJobRequest, listJobRequests, updateJobRequest } from './job-requests';
 import { areaLocations } from './locations';
 import { handleTokenRequest } from './oauth';
 import { createOidcToken } from './oidc';
 import { getPool, listPools } from './pools';
-import { RateLimiter } from './rateLimit';
-import { getResourceUsage } from './resourceUsage';
-import { reportSecretsSeen } from './secretsSeen';
+import { RateLimiter } from './rate-limit';
+import { getResourceUsage } from './resource-usage';
+import { reportSecretsSeen } from './secrets-seen';
 import { resetRuntime } from './runtime';
 import { createSession, deleteMessage, deleteSession, getMessage } from './sessions';
 

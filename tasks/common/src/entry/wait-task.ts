@@ -5,7 +5,7 @@ import { RequestBudget } from '../request-budget';
 import { formatDuration, waitSummary } from '../summary';
 import type { TaskIO } from '../task-io';
 import { type WaitIntervals, WaitFailure } from '../wait';
-import { waitForAgents } from '../wait-for-agents';
+import { waitForAgents } from '../wait';
 
 /**
  * Azure DevOps requests per minute that the task counts (pool lookup and polls). node-api's discovery

@@ -1,9 +1,9 @@
 // ScaleAgentPool's inputs, validated before any cloud call.
 import { InputError } from '../errors';
 import { MAX_NAME_LENGTH, validateNamePrefix } from '../naming';
-import { defaultAutoscaleFormula, validateAutoscaleFormula } from '../scale/autoscale-formula';
-import { validateFixedSettings } from '../scale/fixed-slots';
-import { type QueueSettings, validateQueueSettings } from '../scale/policy';
+import { defaultAutoscaleFormula, validateAutoscaleFormula } from '../scaler/autoscale-formula';
+import { validateFixedSettings } from '../scaler/fixed-slots';
+import { type QueueSettings, validateQueueSettings } from '../scaler/policy';
 import { SCALER_CAPABILITY, TEMPLATE_CAPABILITY, TEMPLATE_HASH_CAPABILITY, templateName } from '../scaler/pool-spec';
 import type { TaskIO } from '../task-io';
 import { type AgentInputs, type AgentRegistration, readAgentInputs, readAgentRegistration, readAgentTarget } from './agent-inputs';

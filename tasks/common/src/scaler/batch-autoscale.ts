@@ -7,7 +7,7 @@ import type { BatchServiceModels } from '@azure/batch';
 import type { Clock } from '../clock';
 import { describeError, errorCodeOf, httpStatusOf } from '../errors';
 import type { BatchPoolOperations } from '../providers/batch';
-import { ENABLE_AUTOSCALE_SPACING_MS, enableAutoscaleWaitMs, MIN_EVALUATION_INTERVAL, MIN_EVALUATION_INTERVAL_MS, parseIsoDuration } from '../scale/autoscale-formula';
+import { ENABLE_AUTOSCALE_SPACING_MS, enableAutoscaleWaitMs, MIN_EVALUATION_INTERVAL, MIN_EVALUATION_INTERVAL_MS, parseIsoDuration } from './autoscale-formula';
 
 export type AutoscaleAction = 'unchanged' | 'enabled' | 'rejected';
 

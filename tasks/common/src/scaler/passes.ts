@@ -1,8 +1,8 @@
 // What one pass of each mode decides from a PoolView: the slots to create (with the ended resources
 // they replace), the agents to remove and the counts for the pass line. Pure.
 import { isBusy, type PoolAgent } from '../devops/agent-pool-client';
-import { type FixedPlan, planFixedSlots, slotName } from '../scale/fixed-slots';
-import type { IdleAgent, QueueSample } from '../scale/policy';
+import { type FixedPlan, planFixedSlots, slotName } from './fixed-slots';
+import type { IdleAgent, QueueSample } from './policy';
 import type { Removal } from './agent-removal';
 import { agentState, containerState, idleSince, type PoolView, type SlotView } from './pool-view';
 import type { CreateItem } from './scale-out';

@@ -6,7 +6,7 @@ import { AGENT_CAPABILITY } from '../agent-spec';
 import { mapSettled } from '../concurrency';
 import { type AgentPoolClient, capability, isBusy, type PoolAgent, type PoolRef } from '../devops/agent-pool-client';
 import { type AgentProvider, type AgentResource, hasEnded } from '../providers/provider';
-import { slotIndex, type SlotAgentState, type SlotContainerState } from '../scale/fixed-slots';
+import { slotIndex, type SlotAgentState, type SlotContainerState } from './fixed-slots';
 import { SCALER_CAPABILITY, TAG_SCALER, TEMPLATE_CAPABILITY, templateName } from './pool-spec';
 
 /** Reads in flight at once when resource states are looked up one by one. */

@@ -5,7 +5,7 @@
 import { TAG_EXPIRES_AT, TAG_KEEP_FAILED_MINUTES } from '../agent-spec';
 import { capability, isBusy, type PoolAgent } from '../devops/agent-pool-client';
 import { type AgentResource, hasEnded } from '../providers/provider';
-import { slotIndex } from '../scale/fixed-slots';
+import { slotIndex } from './fixed-slots';
 import { SCALER_CAPABILITY } from './pool-spec';
 import type { Removal } from './agent-removal';
 import { agentNameOf, isExtensionAgent, isTemplateAgent, isThisScalers, type PoolView } from './pool-view';

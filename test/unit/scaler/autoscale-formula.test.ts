@@ -9,7 +9,7 @@ import {
   parseIsoDuration,
   validateAutoscaleFormula,
   validateEvaluationInterval,
-} from '../../../tasks/common/src/scale/autoscale-formula';
+} from '../../../tasks/common/src/scaler/autoscale-formula';
 
 describe('autoscale formula (Batch)', () => {
   it('scales dedicated nodes by default and pins low-priority ones to zero', () => {

@@ -9,7 +9,7 @@ import {
   isQueued,
   JobRequestLike,
   listingIsLowerBound,
-} from '../../../tasks/common/src/scale/waiting-jobs';
+} from '../../../tasks/common/src/scaler/waiting-jobs';
 
 const template = {
   EPHEMERAL_AGENT: '1',

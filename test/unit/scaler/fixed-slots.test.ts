@@ -1,7 +1,7 @@
 // Fixed mode of ScaleAgentPool: which slots are created, recreated, removed or left alone.
 import assert from 'node:assert/strict';
 import { InputError } from '../../../tasks/common/src/errors';
-import { ObservedSlot, planFixedSlots, slotIndex, validateFixedSettings } from '../../../tasks/common/src/scale/fixed-slots';
+import { ObservedSlot, planFixedSlots, slotIndex, validateFixedSettings } from '../../../tasks/common/src/scaler/fixed-slots';
 
 const slot = (index: number, container: ObservedSlot['container'], agent: ObservedSlot['agent'], generation?: number): ObservedSlot => ({
   name: `pool-${index}`,

@@ -1,7 +1,7 @@
 // Queue-mode policy of ScaleAgentPool: the target, what to create and which idle agents to remove.
 import assert from 'node:assert/strict';
 import { InputError } from '../../../tasks/common/src/errors';
-import { decideQueueScale, formatPassLine, QueueSample, QueueSettings, validateQueueSettings } from '../../../tasks/common/src/scale/policy';
+import { decideQueueScale, formatPassLine, QueueSample, QueueSettings, validateQueueSettings } from '../../../tasks/common/src/scaler/policy';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const MIN = 60_000;
