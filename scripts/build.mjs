@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildChunks, chunkPayload, lazyChunksPlugin } from './lazy-chunks.mjs';
 import { deferredModulesPlugin, TASK_LIB_DEFERRED } from './startup-plugins.mjs';
+import { bundleController } from './build-controller.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -58,4 +59,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await bundleTasks();
   // Progress on stderr: `npm run bench` prints only its JSON metric lines on stdout.
   for (const r of results) process.stderr.write(`bundled ${r.folder}\n`);
+  await bundleController();
+  process.stderr.write('bundled controller\n');
 }

@@ -14,7 +14,8 @@ import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
 import { ensurePoolAutoscale } from './batch-autoscale';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
-import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
+import { mayRemove, otherScalersAgents } from './shared-pool';
+import { type PoolAgentTemplate, poolAgentSpec, TAG_OWNER, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { planSweep } from './sweep';
@@ -40,6 +41,21 @@ export interface ScalePlan {
   owner: string;
   /** Batch only: the pool and the formula its autoscale should use. */
   batchAutoscale?: { poolId: string; formula: string };
+  /** Minutes a new agent waits for its first job before it exits on its own (default 0: until removed). */
+  idleTimeoutMinutes?: number;
+}
+
+/** What one pass saw and decided (for metrics); `waiting` is undefined in fixed mode. */
+export interface PassReport {
+  pass: number;
+  mode: 'fixed' | 'queue';
+  waiting?: number;
+  busy: number;
+  idle: number;
+  starting: number;
+  /** Live agents of other scalers of the pool, counted against maxAgents. */
+  others: number;
+  desired: number;
 }
 
 export interface ScaleDeps {
@@ -52,6 +68,8 @@ export interface ScaleDeps {
   clock: Clock;
   signal?: AbortSignal;
   loc: (key: string, fallback: string, ...args: unknown[]) => string;
+  /** Told what each pass saw and decided. */
+  onPass?: (report: PassReport) => void;
 }
 
 export interface ScaleRow {
@@ -112,6 +130,7 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
   const template: PoolAgentTemplate = {
     pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
     namePrefix: plan.namePrefix, runId: plan.runId, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+    idleTimeoutMinutes: plan.idleTimeoutMinutes,
   };
   const started = clock.now();
   const end = started + plan.durationMinutes * 60_000;
@@ -200,8 +219,9 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
       .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
     log.info(deps.loc('PassFixed', 'Pass %d: waiting=n/a busy=%d idle=%d starting=%d freeParallel=n/a target=%d action=%s', pass, counts.busy, counts.idle.length, counts.starting, plan.desiredCount, action));
+    deps.onPass?.({ pass, mode: 'fixed', busy: counts.busy, idle: counts.idle.length, starting: counts.starting, others: 0, desired: plan.desiredCount });
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
-    await remove(pass, decision.removals, 'removed', pool, deps, recorder);
+    await remove(pass, ownRemovals(pass, decision.removals, plan.owner, recorder), 'removed', pool, deps, recorder);
     await create(pass, decision.creates, plan, template, deps, recorder);
     return plan.desiredCount;
   }
@@ -242,20 +262,38 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   }
 
   const sample = queueSample(view, waiting.count, waiting.lowerBound, free, clock.now());
-  const decision = decideQueueScale(sample, plan.queue);
+  // Other scalers of this pool (another prefix: a controller, a pipeline) share its maxAgents.
+  const others = otherScalersAgents(view, plan.namePrefix);
+  const maxAgents = Math.max(0, plan.queue.maxAgents - others);
+  const decision = decideQueueScale(sample, { ...plan.queue, maxAgents, minAgents: Math.min(plan.queue.minAgents, maxAgents) });
   log.info(deps.loc('Pass', 'Pass %d: %s%s%s', pass, formatPassLine(sample, decision),
     waiting.ephemeralRun > 0 ? ` (${waiting.ephemeralRun} request(s) for RequestEphemeralAgent not counted)` : '',
     listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''));
+  deps.onPass?.({ pass, mode: 'queue', waiting: waiting.count, busy: sample.busy, idle: sample.idle.length, starting: sample.starting, others, desired: decision.desired });
 
   if (decision.toRemove.length > 0) {
     const reason = `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}`;
     const slots = [...view.slots.values()];
     const removals = decision.toRemove.map((name) => slotRemoval(name, slots.find((s) => s.name === name), reason));
-    await remove(pass, removals, 'scaled in', pool, deps, recorder);
+    await remove(pass, ownRemovals(pass, removals, plan.owner, recorder), 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
     const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned);
     await create(pass, items, plan, template, deps, recorder);
   }
   return decision.desired;
+}
+
+/**
+ * Removals of live agents this scaler may make: a standing controller removes only what it created;
+ * pipeline runs hand their agents over to the next run, so they remove each other's, never a
+ * controller's. Finished slots (their single job done) are cleaned up by anyone.
+ */
+function ownRemovals(pass: number, removals: Removal[], owner: string, recorder: PassRecorder): Removal[] {
+  return removals.filter((removal) => {
+    const theirs = removal.resources.map((r) => r.tags[TAG_OWNER]).find((o) => o !== undefined);
+    if (mayRemove(theirs, owner)) return true;
+    recorder.row(pass, removal.name, 'left to its owner', `created by ${theirs}`);
+    return false;
+  });
 }
