@@ -72,7 +72,7 @@ describe('the standing controller against the emulator', function () {
       const jobs = await Promise.all(Array.from({ length: 5 }, () => world.queue([], 1500)));
       assert.ok(jobs.every((j) => j.result === undefined), 'the jobs wait (the template matches)');
       let most = 0;
-      const s = await world.until((st) => {
+      await world.until((st) => {
         most = Math.max(most, st.containerGroups.filter((g) => g.name.startsWith('run-') && g.containers[0]?.state !== 'Terminated').length);
         return jobs.every((j) => st.jobRequests.find((r) => r.requestId === j.requestId)?.result === 'succeeded');
       }, 'five jobs served', 90_000);
