@@ -8,8 +8,8 @@ import { ConfigError, type PairsValue, type PoolConfig } from './config';
 import { IDENTITY_ENDPOINT_ID } from './identity';
 import type { JsonLog, LogFields } from './log';
 
-/** The run id pool agents carry (tag `run`): a controller has no pipeline run. */
-export const CONTROLLER_RUN_ID = 'controller';
+/** The Build.BuildId the task readers need (digits): a controller has no pipeline run, and pool agents carry the scaler's prefix as their run. */
+export const CONTROLLER_RUN_ID = '0';
 
 /** Keys of a pool that are not task inputs. */
 const NOT_INPUTS = new Set(['schedules']);

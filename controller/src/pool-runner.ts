@@ -11,7 +11,6 @@ import { InputError } from '../../tasks/common/src/errors';
 import { readScaleParams, type ScaleParams } from '../../tasks/common/src/params/scale-params';
 import type { BatchPoolOperations, BatchProvider } from '../../tasks/common/src/providers/batch';
 import { type PassReport, type ScaleDeps, type ScaleOutcome, type ScalePlan, scalePool } from '../../tasks/common/src/scaler/scale-pool';
-import { CONTROLLER_OWNER_PREFIX } from '../../tasks/common/src/scaler/shared-pool';
 import { ConfigError, type ControllerConfig, type PoolConfig } from './config';
 import type { EnvironmentIdentity } from './identity';
 import type { JsonLog, LogFields } from './log';
@@ -31,7 +30,7 @@ export interface PassResult {
 /** The controller's owner tag for a pool: stable across restarts and `--once` runs of one configuration. */
 export function controllerOwner(organizationUrl: string, agentPool: string, namePrefix: string): string {
   const hash = createHash('sha256').update(`${organizationUrl.toLowerCase()}|${agentPool.toLowerCase()}|${namePrefix}`).digest('hex').slice(0, 12);
-  return `${CONTROLLER_OWNER_PREFIX}${hash}`;
+  return `controller-${hash}`;
 }
 
 /** Row actions of the scaler -> the change events of the log. */
@@ -97,7 +96,7 @@ export class PoolRunner {
     stop: Cancellation,
     env: NodeJS.ProcessEnv,
   ) {
-    const variables = { 'System.CollectionUri': config.organizationUrl, 'Build.BuildId': CONTROLLER_RUN_ID, 'System.JobId': CONTROLLER_RUN_ID, 'System.HostType': 'build' };
+    const variables = { 'System.CollectionUri': config.organizationUrl, 'Build.BuildId': CONTROLLER_RUN_ID, 'System.JobId': 'controller', 'System.HostType': 'build' };
     if (pool.provider !== 'batch' && pool.subscriptionId === undefined && !env.AZURE_SUBSCRIPTION_ID) {
       throw new ConfigError(`pools[${index}].subscriptionId`, `'pools[${index}].subscriptionId' is required with provider 'aci': the subscription (a GUID) that holds '${String(pool.resourceGroup ?? 'the resource group')}'`);
     }
@@ -159,6 +158,7 @@ export class PoolRunner {
       capabilities: p.capabilities,
       tags: p.tags,
       organizationUrl: p.pipeline.collectionUri,
+      project: '',
       runId: p.pipeline.runId,
       owner: this.owner,
       batchAutoscale: p.provider.kind === 'batch' && p.autoscale ? { poolId: p.provider.poolId, formula: p.autoscale.formula } : undefined,

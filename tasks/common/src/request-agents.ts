@@ -30,6 +30,9 @@ export interface RequestDeps {
 export type RequestPlan = Pick<RequestParams,
   'agentPool' | 'image' | 'osType' | 'cpu' | 'memoryGB' | 'idleTimeoutMinutes' | 'keepFailedMinutes' | 'capabilities' | 'tags' | 'names'> & {
   runId: string;
+  runKind?: 'build' | 'release';
+  /** System.TeamProjectId. */
+  project?: string;
   organizationUrl: string;
 };
 
@@ -62,6 +65,8 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     cpu: plan.cpu,
     memoryGB: plan.memoryGB,
     runId: plan.runId,
+    runKind: plan.runKind,
+    project: plan.project,
     idleTimeoutMinutes: plan.idleTimeoutMinutes,
     keepFailedMinutes: plan.keepFailedMinutes,
     capabilities: plan.capabilities,

@@ -14,11 +14,12 @@ import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
 import { ensurePoolAutoscale } from './batch-autoscale';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
-import { mayRemove, otherScalersAgents } from './shared-pool';
-import { type PoolAgentTemplate, poolAgentSpec, TAG_OWNER, templateSpec } from './pool-spec';
+import { otherScalersAgents } from './shared-pool';
+import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { planSweep } from './sweep';
+import { makeOwner } from '../ownership';
 import { ensureTemplate } from './template-registration';
 
 export interface ScalePlan {
@@ -37,6 +38,8 @@ export interface ScalePlan {
   capabilities: ReadonlyArray<readonly [string, string]>;
   tags: ReadonlyArray<readonly [string, string]>;
   organizationUrl: string;
+  /** System.TeamProjectId ('' for none): part of whose the agents are. */
+  project: string;
   runId: string;
   owner: string;
   /** Batch only: the pool and the formula its autoscale should use. */
@@ -129,7 +132,7 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
 
   const template: PoolAgentTemplate = {
     pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
-    namePrefix: plan.namePrefix, runId: plan.runId, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+    namePrefix: plan.namePrefix, runId: plan.namePrefix, runKind: 'scaler', project: plan.project, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
     idleTimeoutMinutes: plan.idleTimeoutMinutes,
   };
   const started = clock.now();
@@ -203,14 +206,15 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
 
 async function sweep(pass: number, view: PoolView, plan: ScalePlan, pool: PoolRef, deps: ScaleDeps, recorder: PassRecorder): Promise<void> {
   const swept = planSweep(view, plan.namePrefix, deps.clock.now());
-  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not created by this extension left alone: ${swept.foreign.join(', ')}`);
+  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not of this organization, project and pool left alone: ${swept.foreign.join(', ')}`);
   if (swept.removals.length === 0) return;
   await remove(pass, swept.removals, 'swept', pool, deps, recorder);
 }
 
 async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
   const { devops, provider, log, clock } = deps;
-  const view = await observePool(pool, plan.namePrefix, { devops, provider, now: () => clock.now() });
+  const owner = makeOwner({ organization: plan.organizationUrl, project: plan.project, pool: pool.name, runKind: 'scaler', run: plan.namePrefix });
+  const view = await observePool(pool, plan.namePrefix, { devops, provider, owner, now: () => clock.now() });
   if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
 
   if (plan.mode === 'fixed') {
@@ -221,7 +225,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     log.info(deps.loc('PassFixed', 'Pass %d: waiting=n/a busy=%d idle=%d starting=%d freeParallel=n/a target=%d action=%s', pass, counts.busy, counts.idle.length, counts.starting, plan.desiredCount, action));
     deps.onPass?.({ pass, mode: 'fixed', busy: counts.busy, idle: counts.idle.length, starting: counts.starting, others: 0, desired: plan.desiredCount });
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
-    await remove(pass, ownRemovals(pass, decision.removals, plan.owner, recorder), 'removed', pool, deps, recorder);
+    await remove(pass, decision.removals, 'removed', pool, deps, recorder);
     await create(pass, decision.creates, plan, template, deps, recorder);
     return plan.desiredCount;
   }
@@ -263,7 +267,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
 
   const sample = queueSample(view, waiting.count, waiting.lowerBound, free, clock.now());
   // Other scalers of this pool (another prefix: a controller, a pipeline) share its maxAgents.
-  const others = otherScalersAgents(view, plan.namePrefix);
+  const others = otherScalersAgents(view);
   const maxAgents = Math.max(0, plan.queue.maxAgents - others);
   const decision = decideQueueScale(sample, { ...plan.queue, maxAgents, minAgents: Math.min(plan.queue.minAgents, maxAgents) });
   log.info(deps.loc('Pass', 'Pass %d: %s%s%s', pass, formatPassLine(sample, decision),
@@ -275,7 +279,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     const reason = `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}`;
     const slots = [...view.slots.values()];
     const removals = decision.toRemove.map((name) => slotRemoval(name, slots.find((s) => s.name === name), reason));
-    await remove(pass, ownRemovals(pass, removals, plan.owner, recorder), 'scaled in', pool, deps, recorder);
+    await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
     const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned);
@@ -284,16 +288,3 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   return decision.desired;
 }
 
-/**
- * Removals of live agents this scaler may make: a standing controller removes only what it created;
- * pipeline runs hand their agents over to the next run, so they remove each other's, never a
- * controller's. Finished slots (their single job done) are cleaned up by anyone.
- */
-function ownRemovals(pass: number, removals: Removal[], owner: string, recorder: PassRecorder): Removal[] {
-  return removals.filter((removal) => {
-    const theirs = removal.resources.map((r) => r.tags[TAG_OWNER]).find((o) => o !== undefined);
-    if (mayRemove(theirs, owner)) return true;
-    recorder.row(pass, removal.name, 'left to its owner', `created by ${theirs}`);
-    return false;
-  });
-}

@@ -1,30 +1,21 @@
-// One pool scaled by several scalers at once (standing controllers, ScaleAgentPool runs, with one
-// name prefix or several): together they stay within maxAgents, and none removes another's agents.
-import { TAG_POOL } from '../agent-spec';
+// One pool scaled by several scalers at once (standing controllers, ScaleAgentPool runs of any
+// project, each with its own name prefix): together they stay within maxAgents. Each one's slots hold
+// only what it owns (pool-view.ts, ownership.ts), so none removes another's agents; this counts the
+// others' live agents, which the owner filter keeps out of the slots.
+import { factsOfResource, isOwnedBy, normaliseOrganization } from '../ownership';
 import { hasEnded } from '../providers/provider';
-import { SCALER_CAPABILITY, TAG_SCALER, TEMPLATE_CAPABILITY } from './pool-spec';
+import { TEMPLATE_CAPABILITY } from './pool-spec';
 import { agentNameOf, type PoolView } from './pool-view';
 
-/** Owner tags of standing controllers start with this; a pipeline run's owner is `<runId>-<random>`. */
-export const CONTROLLER_OWNER_PREFIX = 'controller-';
-
-/**
- * Whether `owner` may remove a live agent whose resource says `theirs`: its own, or, between pipeline
- * runs (which hand a pool over from one run to the next), another run's. Unknown owners (Batch tasks
- * carry no tags) are removable, as before owners existed.
- */
-export function mayRemove(theirs: string | undefined, owner: string): boolean {
-  if (theirs === undefined || theirs === owner) return true;
-  return !theirs.startsWith(CONTROLLER_OWNER_PREFIX) && !owner.startsWith(CONTROLLER_OWNER_PREFIX);
-}
-
-/** Live agents of the pool made by scalers with another name prefix (they count against maxAgents). */
-export function otherScalersAgents(view: PoolView, namePrefix: string): number {
-  const pool = view.pool.name.toLowerCase();
-  return view.resources.filter((r) => {
-    const scaler = r.env?.[SCALER_CAPABILITY] ?? r.tags[TAG_SCALER];
-    const poolOf = r.env?.AZP_POOL ?? r.tags[TAG_POOL];
-    if (!scaler || scaler === namePrefix || poolOf?.toLowerCase() !== pool) return false;
+/** Live agents of the view's organization and pool made by another scaler (another prefix, project or controller). */
+export function otherScalersAgents(view: PoolView): number {
+  const owner = view.owner;
+  if (!owner || !view.everyResource) return 0;
+  return view.everyResource.filter((r) => {
+    const facts = factsOfResource(r);
+    if (!facts.ours || facts.runKind !== 'scaler' || isOwnedBy(facts, owner)) return false;
+    if (facts.organization === undefined || normaliseOrganization(facts.organization) !== owner.organization) return false;
+    if (facts.pool?.toLowerCase() !== owner.pool.toLowerCase()) return false;
     if (r.env?.[TEMPLATE_CAPABILITY] !== undefined || /^tpl-/i.test(agentNameOf(r))) return false;
     return !hasEnded(r.state);
   }).length;
