@@ -53,6 +53,8 @@ export function identityFromEnvironment(env: NodeJS.ProcessEnv, resourceManagerE
     activeDirectoryAuthority: authority,
     activeDirectoryServiceEndpointResourceId: armAudienceOf(resourceManagerEndpoint),
     subscriptionId: env.AZURE_SUBSCRIPTION_ID,
+    // A managed identity connection names its user-assigned identity here; a service principal's id is an auth parameter.
+    msiclientId: clientId,
   };
   const parameters: Record<string, string | undefined> = { tenantid: tenantId, serviceprincipalid: clientId };
   let scheme = 'ManagedServiceIdentity';
