@@ -74,6 +74,11 @@ export interface ContainerStartOptions {
   /** Command override; empty or absent runs the image's entrypoint (start.sh). */
   command?: string[];
   record: ContainerRecord;
+  /**
+   * Who the container's first process is: root (the default, what ACI and a Batch pool-scope admin
+   * auto-user give) or an unprivileged user (a Batch nonadmin task user mapped into the container).
+   */
+  user?: 'root' | 'unprivileged';
   onExit(exitCode: number): void;
 }
 
