@@ -26,6 +26,11 @@ export interface Seed {
   agentPoolId: number;
   /** Self-hosted parallel jobs the organization has (resourceusage, parallelismTag=Private); default 10. */
   selfHostedParallelJobs?: number;
+  /**
+   * The Entra resource of the Batch account's cloud, whose tokens Batch accepts; default the public
+   * cloud's https://batch.core.windows.net/ (https://batch.core.usgovcloudapi.net/ for US Government).
+   */
+  batchResource?: string;
   /** An image name the emulator can run (runs images/linux/start.sh over the fake agent). */
   image: string;
 }

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { ClientSecretCredential } from '@azure/identity';
 import { BatchServiceClient, BatchSharedKeyCredentials, type BatchServiceModels } from '@azure/batch';
 import { createBatchService } from '../../emulator/src/batch/service';
+import type { AzureConnection } from '../../tasks/common/src/params/azure-connection';
+import type { BatchParams } from '../../tasks/common/src/params/provider-params';
+import { createProvider } from '../../tasks/common/src/providers/factory';
 import { eventually, startTestEmulator, type TestEmulator } from './core-harness';
 
 interface BatchRestError {
@@ -90,6 +93,23 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     assert.equal((await aad.pool.get(emu.seed.batchPoolId)).id, emu.seed.batchPoolId);
     const armToken = (await credential.getToken('https://management.azure.com/.default')).token;
     await rejectsWith(new BatchServiceClient(bearer(armToken), emu.urls.batch).pool.get(emu.seed.batchPoolId), 401, 'AuthenticationFailed');
+  });
+
+  it('accepts only its own cloud\'s Batch audience (seed batchResource), which the product derives from the connection\'s environment', async () => {
+    const credential = new ClientSecretCredential(emu.seed.tenantId, emu.seed.clientId, emu.seed.clientSecret, { authorityHost: emu.urls.entra, disableInstanceDiscovery: true });
+    const connection = { environment: 'AzureUSGovernment', input: 'azureSubscription' } as AzureConnection;
+    const params: BatchParams = { kind: 'batch', accountUrl: emu.urls.batch, poolId: emu.seed.batchPoolId, jobId: 'gov', auth: { kind: 'azureServiceConnection' } };
+    emu.ctx.seed.batchResource = 'https://batch.core.usgovcloudapi.net/';
+    try {
+      const publicToken = (await credential.getToken('https://batch.core.windows.net//.default')).token;
+      await rejectsWith(new BatchServiceClient({ signRequest: async (r) => (r.headers.set('authorization', `Bearer ${publicToken}`), r) }, emu.urls.batch)
+        .pool.get(emu.seed.batchPoolId), 401, 'AuthenticationFailed');
+      const provider = createProvider(params, { connection, credential, proxy: () => undefined });
+      await provider.prepare();
+      assert.ok(emu.ctx.store.batchJobs.some((j) => j.id === 'gov'), 'the product got in with the US Government audience');
+    } finally {
+      delete emu.ctx.seed.batchResource;
+    }
   });
 
   it('runs a container task with an empty command line through the image entrypoint: active, running, completed', async () => {
