@@ -40,6 +40,12 @@ export interface EmulatorUrls {
   batch: string;
   /** The organization URL with a trailing slash, like System.CollectionUri. */
   devops: string;
+  /**
+   * The managed identity endpoint in the App Service / Container Apps form: the value of
+   * IDENTITY_ENDPOINT (with IDENTITY_HEADER = seed.identityHeader). The IMDS form is served at
+   * `<entra>/metadata/identity/oauth2/token` (AZURE_POD_IDENTITY_AUTHORITY_HOST = entra).
+   */
+  managedIdentity: string;
   control: string;
 }
 
