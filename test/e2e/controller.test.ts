@@ -60,6 +60,18 @@ describe('the standing controller against the emulator', function () {
     assert.deepEqual(s.secretsSeen, []);
   });
 
+  it('--once as a user-assigned managed identity (IDENTITY_ENDPOINT/IDENTITY_HEADER, as in Container Apps)', async () => {
+    const info = world.emu.readyInfo();
+    const env = controllerEnv(world, { IDENTITY_ENDPOINT: info.managedIdentity, IDENTITY_HEADER: world.seed.identityHeader, AZURE_CLIENT_ID: world.seed.userIdentityClientId });
+    delete env.AZURE_CLIENT_SECRET;
+    delete env.AZURE_TENANT_ID;
+    const file = writeConfig(controllerConfig(world, [aciPool(world, 'mi', { minAgents: 1, maxAgents: 2 })]));
+    const { code, process: proc } = await runController(['--config', file, '--once'], env);
+    assert.equal(code, 0, proc.stdout + proc.stderr);
+    assert.match(String(proc.lines.find((l) => l.event === 'started')?.identity), /managed identity/);
+    await world.until((st) => online(st, 'mi').length === 1, 'one agent online, registered with the identity\'s token');
+  });
+
   it('running: serves five queued jobs within maxAgents, scales back to zero, answers /metrics and /healthz, stops on SIGTERM', async () => {
     const file = writeConfig(controllerConfig(world, [aciPool(world, 'run', { minAgents: 0, maxAgents: 3, scaleInDelayMinutes: 0 })]));
     const proc = new ControllerProcess(['--config', file, '--metrics-port', '0'], controllerEnv(world));
