@@ -8,6 +8,8 @@ import { ConfigError, DEFAULT_INTERVAL_SECONDS, DEFAULT_RESOURCE_MANAGER, loadCo
 import { identityFromEnvironment } from '../../../controller/src/identity';
 import { JsonLog } from '../../../controller/src/log';
 import { PoolRunner } from '../../../controller/src/pool-runner';
+import schema from '../../../controller/config.schema.json';
+import taskJson from '../../../tasks/ScaleAgentPoolV1/task.json';
 import { onTermination } from '../../../tasks/common/src/cancellation';
 
 const SUBSCRIPTION = '00000000-0000-4000-8000-0000000005b1';
@@ -35,6 +37,14 @@ function runner(pools: unknown[], env: NodeJS.ProcessEnv = { AZURE_TENANT_ID: 't
 }
 
 describe('controller configuration', () => {
+  it('takes every ScaleAgentPool input except those the controller sets itself', () => {
+    const inputs = (taskJson as { inputs: Array<{ name: string }> }).inputs.map((i) => i.name);
+    const keys = Object.keys(schema.properties.pools.items.properties);
+    const setByController = ['azureSubscription', 'registration', 'devopsAuthentication', 'registrationConnection', 'registrationToken', 'durationMinutes', 'intervalSeconds'];
+    assert.deepEqual(inputs.filter((name) => !keys.includes(name) && !setByController.includes(name)), []);
+    assert.deepEqual(keys.filter((key) => !inputs.includes(key)).sort(), ['idleTimeoutMinutes', 'schedules']);
+  });
+
   it('fills the defaults', () => {
     const parsed = parseConfig(config([pool()]));
     assert.equal(parsed.resourceManagerEndpoint, DEFAULT_RESOURCE_MANAGER);
