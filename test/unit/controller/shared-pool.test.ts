@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { makeOwner, ownerTags } from '../../../tasks/common/src/ownership';
 import type { AgentResource } from '../../../tasks/common/src/providers/provider';
 import type { PoolView } from '../../../tasks/common/src/scaler/pool-view';
-import { otherScalersAgents } from '../../../tasks/common/src/scaler/shared-pool';
+import { queueCreates } from '../../../tasks/common/src/scaler/passes';
+import { otherScalersAgents, othersAgentNames } from '../../../tasks/common/src/scaler/shared-pool';
 
 const ORG = 'https://dev.azure.com/contoso';
 const controller = makeOwner({ organization: ORG, project: '', pool: 'Ephemeral', runKind: 'scaler', run: 'ctl' });
@@ -35,5 +36,12 @@ describe('scalers sharing a pool', () => {
   it('counts nothing it cannot attribute (no owner, no listing)', () => {
     assert.equal(otherScalersAgents({ ...view([resource('tk-0', { project: 'p1', pool: 'Ephemeral', run: 'tk' })]), owner: undefined }), 0);
     assert.equal(otherScalersAgents({ ...view([]), everyResource: undefined }), 0);
+  });
+
+  it('with one prefix, a slot another scaler holds is not free: creates go to the next free names', () => {
+    const v = view([resource('ctl-0', { project: 'p1', pool: 'Ephemeral', run: 'ctl' }), resource('ctl-2', { project: 'p1', pool: 'Ephemeral', run: 'ctl' })]);
+    assert.deepEqual([...othersAgentNames(v)].sort(), ['ctl-0', 'ctl-2']);
+    const items = queueCreates(v, 'ctl', 3, 4, 'aci', 'test', new Set(), othersAgentNames(v));
+    assert.deepEqual(items.map((i) => i.slot), ['ctl-1', 'ctl-3'], 'never past maxAgents 4, whoever holds the names');
   });
 });

@@ -14,7 +14,7 @@ import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
 import { ensurePoolAutoscale } from './batch-autoscale';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
-import { otherScalersAgents } from './shared-pool';
+import { otherScalersAgents, othersAgentNames } from './shared-pool';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
@@ -282,7 +282,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
-    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned);
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned, othersAgentNames(view));
     await create(pass, items, plan, template, deps, recorder);
   }
   return decision.desired;
