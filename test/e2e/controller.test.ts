@@ -125,6 +125,16 @@ describe('the standing controller against the emulator', function () {
     await world.until((st) => online(st, 'sch').length === 1, 'one standby agent');
   });
 
+  it('two controllers passing at the same moment on one pool stay within maxAgents', async () => {
+    const file = writeConfig(controllerConfig(world, [aciPool(world, 'two', { minAgents: 3, maxAgents: 3 })]));
+    const [a, b] = await Promise.all([runController(['--config', file, '--once'], controllerEnv(world)), runController(['--config', file, '--once'], controllerEnv(world))]);
+    assert.deepEqual([a.code, b.code], [0, 0], a.process.stdout + b.process.stdout);
+    const s = await world.until((st) => online(st, 'two').length === 3, 'three agents online');
+    assert.deepEqual(s.containerGroups.filter((g) => g.name.startsWith('two-')).map((g) => g.name).sort(), ['two-0', 'two-1', 'two-2']);
+    const created = [a, b].map((r) => r.process.lines.find((l) => l.event === 'pass')?.created as number);
+    assert.ok(created[0] + created[1] === 3, `created ${created.join(' + ')}: each name once`);
+  });
+
   it('a controller and a ScaleAgentPool run on one pool: within maxAgents together, neither removes the other\'s agents', async () => {
     const file = writeConfig(controllerConfig(world, [aciPool(world, 'sh', { minAgents: 2, maxAgents: 3, scaleInDelayMinutes: 0 })]));
     const proc = new ControllerProcess(['--config', file], controllerEnv(world));
