@@ -73,6 +73,9 @@ export function identityFromEnvironment(env: NodeJS.ProcessEnv, resourceManagerE
     description = `service principal ${clientId} (client secret)`;
   } else if (env.AZURE_CLIENT_CERTIFICATE_PATH) {
     needsTenant('AZURE_CLIENT_CERTIFICATE_PATH');
+    if (env.AZURE_CLIENT_CERTIFICATE_PASSWORD) {
+      throw new ConfigError('AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_CLIENT_CERTIFICATE_PASSWORD is not supported: give AZURE_CLIENT_CERTIFICATE_PATH a PEM file with an unencrypted key (mounted from a secret store)');
+    }
     scheme = 'ServicePrincipal';
     Object.assign(parameters, { authenticationType: 'spnCertificate', servicePrincipalCertificate: readPem(env.AZURE_CLIENT_CERTIFICATE_PATH, 'AZURE_CLIENT_CERTIFICATE_PATH') });
     description = `service principal ${clientId} (certificate)`;
