@@ -3,7 +3,7 @@
 import type { ContainerGroup, ContainerInstanceManagementClient, EnvironmentVariable } from '@azure/arm-containerinstance';
 import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '../agent-spec';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, httpStatusOf } from '../errors';
+import { CloudError, httpStatusOf, type ServiceName } from '../errors';
 import type { AciParams } from '../params/provider-params';
 import { retryCloudCall } from './cloud-errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
@@ -61,7 +61,10 @@ export function aciState(group: ContainerGroup): { state: ResourceState; detail:
 }
 
 export class AciProvider implements AgentProvider {
-  readonly kind = 'aci';
+  static readonly serviceName: ServiceName = 'Azure Resource Manager';
+  readonly serviceName = AciProvider.serviceName;
+  // Listed groups carry no instance view: a starting group looks like a running one.
+  readonly listedStateIsCurrent = false;
   private location?: string;
   /** Resource groups learnt from listings, for releases without input 'resourceGroup'. */
   private readonly groupsByName = new Map<string, string>();
@@ -79,6 +82,10 @@ export class AciProvider implements AgentProvider {
   /** The description, without a client: logged before the SDK has loaded. */
   static describe(params: AciParams, location = params.location): string {
     return `Azure Container Instances (${params.resourceGroup ? `resource group ${params.resourceGroup}` : `subscription ${params.subscriptionId}`}${location ? `, ${location}` : ''})`;
+  }
+
+  resourceIdOf(agentName: string): string {
+    return agentName;
   }
 
   private where(resourceGroup: string | undefined): string {

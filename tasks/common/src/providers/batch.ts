@@ -3,21 +3,17 @@
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import { type AgentSpec, AGENT_CAPABILITY, RUN_CAPABILITY, SECRET_ENV_NAME } from '../agent-spec';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
+import { CloudError, errorCodeOf, httpStatusOf, type ServiceName } from '../errors';
 import type { BatchParams } from '../params/provider-params';
-import { addTasksInBulk, type BulkAddResult } from './batch-bulk';
+import { addTasksInBulk } from './batch-bulk';
 import { retryCloudCall } from './cloud-errors';
-import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
+import type { AgentProvider, AgentResource, AgentStatus, BulkAddResult, CreatedAgent, ResourceState } from './provider';
 
 export interface BatchClient {
   job: Pick<BatchServiceClient['job'], 'get' | 'add'>;
   task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'> & Partial<Pick<BatchServiceClient['task'], 'addCollection'>>;
   file: Pick<BatchServiceClient['file'], 'getFromTask'>;
-  /** Pool autoscale (ScaleAgentPool). */
-  pool?: BatchPoolOperations;
 }
-
-export type BatchPoolOperations = Pick<BatchServiceClient['pool'], 'get' | 'enableAutoScale' | 'evaluateAutoScale'>;
 
 export interface BatchProviderOptions {
   identity: string;
@@ -62,7 +58,9 @@ async function readTail(stream: NodeJS.ReadableStream | undefined, lines: number
 }
 
 export class BatchProvider implements AgentProvider {
-  readonly kind = 'batch';
+  static readonly serviceName: ServiceName = 'Azure Batch';
+  readonly serviceName = BatchProvider.serviceName;
+  readonly listedStateIsCurrent = true;
   private prepared = false;
   private readonly clock: Clock;
 
@@ -77,6 +75,10 @@ export class BatchProvider implements AgentProvider {
   /** The description, without a client: logged before the SDK has loaded. */
   static describe(params: BatchParams): string {
     return `Azure Batch (${new URL(params.accountUrl).host}, pool ${params.poolId || '?'}, job ${params.jobId})`;
+  }
+
+  resourceIdOf(agentName: string, generation: number | string): string {
+    return `${agentName}-${generation}`;
   }
 
   private get where(): string {
@@ -207,11 +209,6 @@ export class BatchProvider implements AgentProvider {
     await this.prepare();
     const tasks = items.map(({ spec, id }) => ({ ...this.taskParameter(spec, secret), id }));
     return addTasksInBulk({ addCollection }, this.params.jobId, tasks, (what, request) => this.retry(what, request, items[0]?.spec.image));
-  }
-
-  /** The pool operations for autoscale, when the client has them. */
-  poolOperations(): BatchPoolOperations | undefined {
-    return this.client.pool;
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {

@@ -80,9 +80,3 @@ export function evaluationIntervalFromMinutes(minutes: number): string {
   const whole = Math.max(5, Math.ceil(minutes));
   return `PT${whole}M`;
 }
-
-/** How long to wait before the next enable call on a pool may be sent (0: now). */
-export function enableAutoscaleWaitMs(lastEnableAt: number | undefined, now: number, marginMs = 0): number {
-  if (lastEnableAt === undefined) return 0;
-  return Math.max(0, lastEnableAt + ENABLE_AUTOSCALE_SPACING_MS + marginMs - now);
-}

@@ -91,9 +91,9 @@ export async function observePool(
     deps.provider.listAll ? deps.provider.listAll() : Promise.resolve([] as AgentResource[]),
   ]);
   const online = new Set(agents.filter((a) => a.online).map((a) => a.name.toLowerCase()));
-  // Listed ACI groups say 'creating' for want of an instance view: read those whose agent is not online.
-  const needsRead = (r: AgentResource) => r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
-  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) && deps.provider.kind === 'aci' ? await deps.provider.get(r.name) : r));
+  // Some listings say 'creating' for want of an instance view (ACI): read those whose agent is not online.
+  const needsRead = (r: AgentResource) => !deps.provider.listedStateIsCurrent && r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
+  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) ? await deps.provider.get(r.name) : r));
   const resources = reads.flatMap((read, i) => {
     if (read.status === 'rejected') return [listed[i]];
     return read.value ? [{ ...read.value, env: read.value.env ?? listed[i].env }] : [];
