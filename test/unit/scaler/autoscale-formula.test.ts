@@ -4,10 +4,8 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../../tasks/common/src/errors';
 import {
   defaultAutoscaleFormula,
-  evaluationIntervalFromMinutes,
   parseIsoDuration,
   validateAutoscaleFormula,
-  validateEvaluationInterval,
 } from '../../../tasks/common/src/scaler/autoscale-formula';
 
 describe('autoscale formula (Batch)', () => {
@@ -58,17 +56,5 @@ describe('autoscale formula (Batch)', () => {
     for (const [text, ms] of durations) {
       it(`parses '${text}' as ${ms}`, () => assert.equal(parseIsoDuration(text), ms));
     }
-    it('accepts 5 minutes to 168 hours and refuses the rest', () => {
-      assert.equal(validateEvaluationInterval('PT5M'), 300_000);
-      assert.equal(validateEvaluationInterval('PT168H'), 168 * 3_600_000);
-      assert.throws(() => validateEvaluationInterval('PT4M59S'), /at least PT5M/);
-      assert.throws(() => validateEvaluationInterval('PT169H'), /at most PT168H/);
-      assert.throws(() => validateEvaluationInterval('five minutes'), /ISO 8601/);
-    });
-    it('turns minutes into an interval no shorter than PT5M', () => {
-      assert.equal(evaluationIntervalFromMinutes(1), 'PT5M');
-      assert.equal(evaluationIntervalFromMinutes(15), 'PT15M');
-      assert.equal(evaluationIntervalFromMinutes(7.2), 'PT8M');
-    });
   });
 });

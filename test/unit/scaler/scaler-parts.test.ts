@@ -112,6 +112,14 @@ describe('Batch pool autoscale', () => {
     assert.deepEqual(p.calls, ['enable PT5M']);
   });
 
+  it("keeps the pool's own evaluation interval when it is 5 minutes or more", async () => {
+    const long = pool({ enableAutoScale: false, autoScaleEvaluationInterval: 'PT15M' });
+    await new BatchPoolAutoscaler('agents', 'f;', { pool: long.ops, clock: new FakeClock(NOW) }).ensure();
+    const short = pool({ enableAutoScale: false, autoScaleEvaluationInterval: 'PT2M' });
+    await new BatchPoolAutoscaler('agents', 'f;', { pool: short.ops, clock: new FakeClock(NOW) }).ensure();
+    assert.deepEqual([long.calls, short.calls], [['enable PT15M'], ['enable PT5M']]);
+  });
+
   it('reports the error of the enable call', async () => {
     const p = pool({ enableAutoScale: false }, { enable: [serviceError('InvalidAutoScaleFormula', 'syntax error at 1:20')] });
     const out = await new BatchPoolAutoscaler('agents', 'x', { pool: p.ops, clock: new FakeClock(NOW) }).ensure();
