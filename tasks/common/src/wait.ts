@@ -27,7 +27,7 @@ export interface WaitIntervals {
 export const DEFAULT_INTERVALS: WaitIntervals = { devopsFastMs: 750, devopsSlowMs: 15_000, devopsBlindMs: 3_000, cloudMs: 1_000 };
 
 /** What waiting uses: the clients, the clock, the log. */
-export interface WaitServices {
+export interface WaitDeps {
   devops: AgentPoolClient;
   provider?: AgentProvider;
   budget: RequestBudget;
@@ -38,9 +38,11 @@ export interface WaitServices {
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
+  /** When the task started (epoch ms); defaults to now. */
+  start?: number;
 }
 
-export interface WaitOptions extends WaitServices {
+export interface WaitOptions extends WaitDeps {
   poolId: number;
   names: readonly string[];
   /** When waiting started (epoch ms): time to online is measured from here. */
@@ -185,11 +187,6 @@ export interface WaitPlan {
   agentPool: string;
   agentNames: readonly string[];
   timeoutMinutes: number;
-}
-
-export interface WaitDeps extends WaitServices {
-  /** When the task started (epoch ms); defaults to now. */
-  start?: number;
 }
 
 export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<AgentOnline[]> {

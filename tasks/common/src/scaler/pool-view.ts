@@ -81,11 +81,13 @@ export function idleSince(agent: PoolAgent): number {
   return times.length > 0 ? Math.max(...times) : 0;
 }
 
-export async function observePool(
-  pool: PoolRef,
-  namePrefix: string,
-  deps: { devops: AgentPoolClient; provider: AgentProvider; now: () => number },
-): Promise<PoolView> {
+export interface ObserveDeps {
+  devops: AgentPoolClient;
+  provider: AgentProvider;
+  now: () => number;
+}
+
+export async function observePool(pool: PoolRef, namePrefix: string, deps: ObserveDeps): Promise<PoolView> {
   const [agents, listed] = await Promise.all([
     deps.devops.listAgents(pool.id, { includeCapabilities: true, includeAssignedRequest: true, includeLastCompletedRequest: true }),
     deps.provider.listAll ? deps.provider.listAll() : Promise.resolve([] as AgentResource[]),
