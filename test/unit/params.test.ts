@@ -34,6 +34,15 @@ describe('RequestEphemeralAgent params', () => {
     assert.equal(params.provider.kind === 'aci' && params.provider.priority, 'Regular');
   });
 
+  it('refuses Spot together with a subnet, which ACI cannot deploy, naming both inputs', () => {
+    const subnetId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/agents`;
+    const error = inputError(() => readRequestParams(requestIO({ priority: 'Spot', subnetId })));
+    assert.equal(error.input, 'priority');
+    assert.match(error.message, /'priority' is Spot and input 'subnetId' names a subnet.*set 'priority' to Regular or clear 'subnetId'/);
+    assert.equal(readRequestParams(requestIO({ priority: 'Spot' })).provider.kind, 'aci');
+    assert.equal(readRequestParams(requestIO({ subnetId })).provider.kind, 'aci');
+  });
+
   it('names the input, the rule and the value for a bad number', () => {
     const error = inputError(() => readRequestParams(requestIO({ cpu: 'abc' })));
     assert.equal(error.input, 'cpu');

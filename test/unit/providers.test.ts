@@ -97,7 +97,8 @@ describe('Batch provider', () => {
     assert.equal(task.id, 'eph-1-abcdef-0');
     assert.equal(task.commandLine, '');
     assert.deepEqual(task.containerSettings, { imageName: 'myacr.azurecr.io/agent:1', registry: undefined });
-    assert.deepEqual(task.userIdentity, { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } });
+    // Only a pool-scope admin auto-user is root in the container (start.sh must be root to drop to the agent user).
+    assert.deepEqual(task.userIdentity, { autoUser: { scope: 'pool', elevationLevel: 'admin' } });
     assert.deepEqual(task.constraints, { retentionTime: 'PT10M', maxTaskRetryCount: 0 });
     assert.ok(task.environmentSettings.some((e) => e.name === 'EPHEMERAL_RUN' && e.value === '1'));
   });

@@ -14,7 +14,27 @@ import type { ProxyConfig } from './task-io';
 /** Azure DevOps' Entra application id: tokens for it authenticate to Azure DevOps REST and register agents. */
 export const DEVOPS_RESOURCE = '499b84ac-1321-427f-aa17-267ca6975798';
 export const DEVOPS_SCOPE = `${DEVOPS_RESOURCE}/.default`;
-export const BATCH_SCOPE = 'https://batch.core.windows.net/.default';
+
+/**
+ * The Batch resource of each cloud, by the connection's environment name and by the Batch account
+ * URL's domain (Azure/azure-cli src/azure-cli-core/azure/cli/core/cloud.py, batch_resource_id).
+ */
+const BATCH_CLOUDS: ReadonlyArray<{ environment: string; domain: string; resource: string }> = [
+  { environment: 'azurecloud', domain: '.batch.azure.com', resource: 'https://batch.core.windows.net/' },
+  { environment: 'azureusgovernment', domain: '.batch.usgovcloudapi.net', resource: 'https://batch.core.usgovcloudapi.net/' },
+  { environment: 'azurechinacloud', domain: '.batch.chinacloudapi.cn', resource: 'https://batch.chinacloudapi.cn/' },
+];
+
+/**
+ * The token scope for a Batch account: from the account URL's domain when it names a known cloud,
+ * else from the connection's environment, else the public cloud's.
+ */
+export function batchScope(accountUrl: string, environment?: string): string {
+  const host = new URL(accountUrl).hostname.toLowerCase();
+  const byDomain = BATCH_CLOUDS.find((c) => host.endsWith(c.domain));
+  const byEnvironment = BATCH_CLOUDS.find((c) => c.environment === environment?.toLowerCase());
+  return scopeFor((byDomain ?? byEnvironment ?? BATCH_CLOUDS[0]).resource);
+}
 /** Tokens with less than this left are renewed before use. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 

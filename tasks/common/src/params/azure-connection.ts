@@ -71,7 +71,10 @@ export function readAzureConnection(io: Pick<TaskIO, 'getEndpoint' | 'setSecret'
   };
   const missing = (what: string) =>
     new InputError(input, `The service connection in input '${input}' has no ${what}: edit the connection and set it`);
-  if (scheme === 'ManagedServiceIdentity') return connection;
+  // A managed identity connection names a user-assigned identity in the data parameter msiclientId
+  // (microsoft/azure-pipelines-tasks common-npm-packages/azure-arm-rest/azure-arm-endpoint.ts);
+  // without it the agent's system-assigned identity is used.
+  if (scheme === 'ManagedServiceIdentity') return { ...connection, clientId: endpoint.data('msiclientId') || undefined };
   if (!tenantId) throw missing('tenant id');
   if (!clientId) throw missing('service principal (client) id');
   if (scheme === 'WorkloadIdentityFederation') return connection;

@@ -119,12 +119,18 @@ function readAci(reader: InputReader, connection: AzureConnection, purpose: Prov
     throw new InputError('subnetId',
       `Input 'subnetId' must be a subnet resource id (/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>); got '${subnetId}'`);
   }
+  const priority = reader.choice('priority', ['Regular', 'Spot'] as const, 'Regular');
+  // ACI cannot put a Spot container group into a virtual network (Spot containers overview).
+  if (priority === 'Spot' && subnetId !== undefined) {
+    throw new InputError('priority',
+      "Input 'priority' is Spot and input 'subnetId' names a subnet, but Azure Container Instances cannot run Spot container groups in a virtual network: set 'priority' to Regular or clear 'subnetId'");
+  }
   return {
     kind: 'aci',
     subscriptionId,
     resourceGroup,
     location,
-    priority: reader.choice('priority', ['Regular', 'Spot'] as const, 'Regular'),
+    priority,
     subnetId,
     registry: purpose === 'create' ? readRegistry(reader, image) : undefined,
   };

@@ -132,7 +132,9 @@ export class BatchProvider implements AgentProvider {
           : undefined,
       },
       environmentSettings,
-      userIdentity: { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } },
+      // Pool scope with admin elevation: root in a Linux container (start.sh switches to the agent user
+      // itself), and the elevation Windows container tasks require (Batch container workloads docs).
+      userIdentity: { autoUser: { scope: 'pool', elevationLevel: 'admin' } },
       constraints: { retentionTime: `PT${Math.max(MIN_RETENTION_MINUTES, spec.keepFailedMinutes)}M`, maxTaskRetryCount: 0 },
     };
   }

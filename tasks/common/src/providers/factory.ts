@@ -1,7 +1,7 @@
 // Builds the provider the inputs ask for, loading only that provider's SDK.
 import type { TokenCredential } from '@azure/core-auth';
 import type { TlsSettings } from '../agent-tls';
-import { armClientOptions, BATCH_SCOPE } from '../azure-auth';
+import { armClientOptions, batchScope } from '../azure-auth';
 import { type Clock, systemClock } from '../clock';
 import { CloudError } from '../errors';
 import type { AzureConnection } from '../params/azure-connection';
@@ -107,10 +107,11 @@ function createBatchClient(params: BatchParams, context: ProviderContext): Insta
   } else {
     const credential = context.credential;
     if (!credential) throw new CloudError('Azure Batch', "Azure Batch with Entra authentication needs the service connection in input 'azureSubscription'");
+    const scope = batchScope(params.accountUrl, context.connection?.environment);
     credentials = {
       signRequest: async (request) => {
-        const token = await credential.getToken(BATCH_SCOPE, { abortSignal: context.signal });
-        if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${BATCH_SCOPE}`);
+        const token = await credential.getToken(scope, { abortSignal: context.signal });
+        if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${scope}`);
         request.headers.set('authorization', `Bearer ${token.token}`);
         return request;
       },
