@@ -209,6 +209,8 @@ export interface JobRequestRecord {
   durationMs: number;
   /** Lock of the assigned agent, renewed by the agent while it runs the job. */
   lockedUntil?: string;
+  /** A hostile job: it makes its agent exit with this code once it has run (emulator-only). */
+  agentExitCode?: number;
 }
 
 export interface SecretSeenRecord {
