@@ -48,7 +48,10 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
   return {
     containerGroups: store.containerGroups.map(containerGroupState),
     batchJobs: store.batchJobs.map((j) => ({ id: j.id, poolId: j.poolId })),
-    batchTasks: store.batchTasks.map((t) => ({ jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null })),
+    batchTasks: store.batchTasks.map((t) => ({
+      jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null,
+      containerRunOptions: (t.body.containerSettings as { containerRunOptions?: string } | undefined)?.containerRunOptions ?? null,
+    })),
     agents: store.agents.map((a) => ({
       pool: poolName(a.poolId),
       id: a.id,

@@ -16,6 +16,13 @@ describe('agent image Dockerfiles', () => {
   describe('images/linux/Dockerfile', () => {
     const dockerfile = read('images/linux/Dockerfile');
 
+    it('builds with the classic builder of az acr build: no BuildKit-only syntax', () => {
+      const instructions = dockerfile.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+      const buildKitOnly = instructions.filter((line) => /^\s*(COPY|ADD)\s[^\n]*--(chmod|link|parents|exclude)\b|^\s*RUN\s[^\n]*--(mount|network|security)=|<<[A-Z-]*EOF/.test(line));
+      assert.deepEqual(buildKitOnly, []);
+      assert.doesNotMatch(dockerfile, /^# syntax=/m);
+    });
+
     it('has no lint problems', () => {
       assert.deepEqual(validate(dockerfile), []);
     });

@@ -125,6 +125,7 @@ export class BatchProvider implements AgentProvider {
       commandLine: '',
       containerSettings: {
         imageName: spec.image,
+        ...(this.params.containerRunOptions ? { containerRunOptions: this.params.containerRunOptions } : {}),
         registry: registry
           ? registry.identity
             ? { registryServer: registry.server, identityReference: { resourceId: registry.identity } }
