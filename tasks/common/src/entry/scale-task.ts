@@ -30,6 +30,7 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
       capabilities: params.capabilities,
       tags: params.tags,
       organizationUrl: organizationUrlOf(params.registration, params.pipeline),
+      project: params.pipeline.projectId ?? '',
       runId: params.pipeline.runId,
       // Unique per run of the task: two runs at once tell their creates apart by it.
       owner: `${params.pipeline.runId}-${randomBytes(3).toString('hex')}`,

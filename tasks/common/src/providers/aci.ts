@@ -2,6 +2,7 @@
 // the registration secret only as the secureValue of AZP_TOKEN, tagged for Release and sweepers.
 import type { ContainerGroup, ContainerInstanceManagementClient, EnvironmentVariable } from '@azure/arm-containerinstance';
 import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '../agent-spec';
+import { RESOURCE_CAPABILITY } from '../ownership';
 import { type Clock, systemClock } from '../clock';
 import { CloudError, httpStatusOf, type ServiceName } from '../errors';
 import type { AciParams } from '../params/provider-params';
@@ -123,8 +124,22 @@ export class AciProvider implements AgentProvider {
     }
   }
 
-  private containerGroup(spec: AgentSpec, secret: string): ContainerGroup {
-    const environmentVariables: EnvironmentVariable[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  /** Without input 'resourceGroup', Release finds containers from their registrations; a refused listing needs this input. */
+  readonly listingFix = "set input 'resourceGroup' to the agents' resource group, so nothing is listed subscription-wide";
+
+  /** The ARM id of a container group; the agent carries it (EPHEMERAL_RESOURCE) so Release finds it without a listing. */
+  private groupId(resourceGroup: string, name: string): string {
+    return `/subscriptions/${this.params.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
+  }
+
+  learnLocation(resourceId: string): void {
+    const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)$/i.exec(resourceId);
+    if (match && !this.groupsByName.has(match[2])) this.groupsByName.set(match[2], match[1]);
+  }
+
+  private containerGroup(spec: AgentSpec, secret: string, resourceGroup: string): ContainerGroup {
+    const env = { ...spec.env, [RESOURCE_CAPABILITY]: this.groupId(resourceGroup, spec.name) };
+    const environmentVariables: EnvironmentVariable[] = Object.entries(env).map(([name, value]) => ({ name, value }));
     environmentVariables.push({ name: SECRET_ENV_NAME, secureValue: secret });
     const registry = this.params.registry;
     const group: ContainerGroup = {
@@ -154,7 +169,7 @@ export class AciProvider implements AgentProvider {
     const rg = this.params.resourceGroup;
     if (!rg) throw new CloudError('Azure Resource Manager', "Input 'resourceGroup' is required to create container groups");
     await this.prepare();
-    const group = this.containerGroup(spec, secret);
+    const group = this.containerGroup(spec, secret, rg);
     const result = await this.retry(`creating container group '${spec.name}'`, () =>
       this.client.containerGroups.beginCreateOrUpdateAndWait(rg, spec.name, group, {
         abortSignal: this.options.signal,

@@ -76,6 +76,10 @@ export interface AgentProvider {
   delete(name: string): Promise<boolean>;
   /** Every resource this extension created, any run (ScaleAgentPool: its own agents and sweeping). */
   listAll?(): Promise<AgentResource[]>;
+  /** Remembers where an agent's resource lives (its EPHEMERAL_RESOURCE), so get/delete need no listing. */
+  learnLocation?(resourceId: string): void;
+  /** What fixes a refused listing, naming the input (e.g. input 'resourceGroup'). */
+  readonly listingFix?: string;
   /** Creates many agents at once (Batch: add-task-collection); `id` names the resource, `spec.name` the agent. */
   createMany?(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]>;
 }

@@ -17,6 +17,7 @@ import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { planSweep } from './sweep';
+import { makeOwner } from '../ownership';
 import { ensureTemplate } from './template-registration';
 
 export interface ScalePlan {
@@ -35,6 +36,8 @@ export interface ScalePlan {
   capabilities: ReadonlyArray<readonly [string, string]>;
   tags: ReadonlyArray<readonly [string, string]>;
   organizationUrl: string;
+  /** System.TeamProjectId ('' for none): part of whose the agents are. */
+  project: string;
   runId: string;
   owner: string;
 }
@@ -110,7 +113,7 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
 
   const template: PoolAgentTemplate = {
     pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
-    namePrefix: plan.namePrefix, runId: plan.runId, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+    namePrefix: plan.namePrefix, runId: plan.namePrefix, runKind: 'scaler', project: plan.project, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
   };
   const started = clock.now();
   const end = started + plan.durationMinutes * 60_000;
@@ -183,14 +186,15 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
 
 async function sweep(pass: number, view: PoolView, plan: ScalePlan, pool: PoolRef, deps: ScaleDeps, recorder: PassRecorder): Promise<void> {
   const swept = planSweep(view, plan.namePrefix, deps.clock.now());
-  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not created by this extension left alone: ${swept.foreign.join(', ')}`);
+  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not of this organization, project and pool left alone: ${swept.foreign.join(', ')}`);
   if (swept.removals.length === 0) return;
   await remove(pass, swept.removals, 'swept', pool, deps, recorder);
 }
 
 async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
   const { devops, provider, log, clock } = deps;
-  const view = await observePool(pool, plan.namePrefix, { devops, provider, now: () => clock.now() });
+  const owner = makeOwner({ organization: plan.organizationUrl, project: plan.project, pool: pool.name, runKind: 'scaler', run: plan.namePrefix });
+  const view = await observePool(pool, plan.namePrefix, { devops, provider, owner, now: () => clock.now() });
   if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
 
   if (plan.mode === 'fixed') {
