@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ENDPOINT_TYPE_CONTRIBUTION, extensionManifest, root, taskFolders } from './manifests';
+import { ENDPOINT_TYPE_CONTRIBUTION, extensionManifest, importScript, root, taskFolders } from './manifests';
 
 interface PackageJson {
   repository?: { type?: string; url?: string };
@@ -33,7 +33,7 @@ function linkProblem(url: string): string | undefined {
   const repoPath = new RegExp(`^${repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:/(?:blob|tree)/main/(.+))?(?:/issues)?/?$`);
   if (/^https:\/\/github\.com\/ephemeral-agents\//i.test(address) || address.startsWith(repository)) {
     const match = repoPath.exec(address);
-    if (!match) return `'${url}' points into the repository but not through '${repository}/blob/main/...'`;
+    if (!match) return `'${url}' points into the repository but not through '${repository}/blob/main/...' (package.json repository.url; node scripts/set-repository-url.mjs moves the links)`;
     if (match[1]) {
       const file = path.join(root, match[1]);
       if (!existsSync(file)) return `'${url}': ${match[1]} does not exist in the repository`;
@@ -46,6 +46,22 @@ function linkProblem(url: string): string | undefined {
 describe('links', () => {
   it('the repository URL is configured once, in package.json repository.url', () => {
     assert.match(repository, /^https:\/\/github\.com\/[^/]+\/[^/]+$/, 'package.json repository.url: https://github.com/<owner>/<name>, no .git');
+  });
+
+  it('one command moves every repository link to a new repository URL', async () => {
+    const { retarget, linkingFiles } = await importScript<{ retarget(text: string, from: string, to: string): string; linkingFiles(): string[] }>('set-repository-url.mjs');
+    const from = 'https://github.com/a/b';
+    const text = `[x](${from}/blob/main/x.md) "${from}" ${from}.git#main:images/linux ${from}-other/y ${from}/issues`;
+    assert.equal(retarget(text, from, 'https://github.com/c/d'),
+      '[x](https://github.com/c/d/blob/main/x.md) "https://github.com/c/d" https://github.com/c/d.git#main:images/linux https://github.com/a/b-other/y https://github.com/c/d/issues');
+    const files = linkingFiles();
+    for (const file of ['overview.md', 'vss-extension.json', 'tasks/RequestEphemeralAgentV1/task.json', 'docs/scale-agent-pool.md']) assert.ok(files.includes(file), file);
+    for (const file of files) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      assert.equal(retarget(text, repository, repository), text);
+      const foreign = [...text.matchAll(/https:\/\/github\.com\/ephemeral-agents\/[\w.-]+/g)].map((m) => m[0].replace(/\.git$/, '')).filter((u) => u !== repository);
+      assert.deepEqual(foreign, [], `${file} links a repository other than package.json's repository.url`);
+    }
   });
 
   it('the link checker refuses relative, http and misplaced repository links', () => {
