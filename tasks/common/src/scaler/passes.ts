@@ -22,6 +22,7 @@ export function countSlots(view: PoolView): PassCounts {
     const state = agentState(slot);
     if (state === 'busy') counts.busy++;
     else if (state === 'idle') counts.idle.push({ name: slot.name, idleSince: idleSince(slot.agent as PoolAgent) });
+    else if (state === 'used') continue; // removed by finishedSlots, never standby
     else counts.starting++;
   }
   return counts;
@@ -74,6 +75,8 @@ export function finishedSlots(view: PoolView): Removal[] {
         slot.ended.length > 0 ? `its container/task ended (${slot.ended[0].state}): the agent's job is done` : 'registration without a container'));
     } else if (slot.live && draining(slot)) {
       removals.push(slotRemoval(slot.name, slot, 'disabled by an earlier removal that did not finish'));
+    } else if (slot.live && agentState(slot) === 'used') {
+      removals.push(slotRemoval(slot.name, slot, 'its agent has completed a job (single use): never kept as standby'));
     }
   }
   return removals;

@@ -72,8 +72,23 @@ export function agentState(slot: SlotView): SlotAgentState {
   const agent = slot.agent;
   if (!agent) return 'absent';
   if (isBusy(agent)) return 'busy';
+  if (agent.online && hasRunItsJob(agent)) return 'used';
   // A disabled agent is being removed: it takes no job, so it is no idle capacity.
   return agent.online && agent.enabled ? 'idle' : 'offline';
+}
+
+/**
+ * The agent completed a request since it last came online: a single-use agent that has run its job
+ * (and that a job may have tried to keep), never idle standby. A slot's next agent takes over the
+ * registration (--replace) with the last completed request of the one before; it came online after
+ * that request finished, so it counts as fresh.
+ */
+export function hasRunItsJob(agent: PoolAgent): boolean {
+  const finished = agent.lastCompletedRequest?.finishTime?.getTime();
+  if (agent.lastCompletedRequest && finished === undefined) return true;
+  if (finished === undefined || Number.isNaN(finished)) return false;
+  const cameOnline = agent.statusChangedOn?.getTime();
+  return cameOnline === undefined || Number.isNaN(cameOnline) || finished >= cameOnline;
 }
 
 /** When an online agent became idle: it came online, or finished its last job. */
