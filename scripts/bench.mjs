@@ -202,6 +202,13 @@ async function benchScale(emulator, world) {
     if (Date.now() - started > 300_000) throw new Error('50 ACI agents did not reach Succeeded within 5 minutes');
   }
   metric('scale.aci50.seconds', (Date.now() - started) / 1000, 's');
+  if (process.env.BENCH_VERBOSE) {
+    const { requests } = await requestsFrom(world, 0);
+    const at = (r) => ((Date.parse(r.time) - started) / 1000).toFixed(1);
+    for (const kind of ['PUT', 'GET']) progress(`  ARM ${kind} containerGroups at ${requests.filter((r) => r.service === 'arm' && r.method === kind && /containerGroups\//.test(r.path)).map(at).join(' ')} s`);
+    progress(`  ARM operation polls at ${requests.filter((r) => r.service === 'arm' && /operations\//.test(r.path)).map(at).join(' ')} s`);
+    progress(`  first request at ${at(requests[0])} s`);
+  }
   await emulator.reset();
 
   const batch = await run.job('scale_batch').step('ScaleAgentPool', {

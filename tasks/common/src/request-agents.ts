@@ -11,8 +11,13 @@ import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
-/** Creates in flight at once: ARM and Batch throttle bursts of writes. */
-export const CREATE_CONCURRENCY = 8;
+/** Deletes in flight at once: ARM and Batch throttle bursts of writes. */
+export const DELETE_CONCURRENCY = 8;
+/**
+ * Creates in flight at once, long-running operations included: the ACI provider bounds its PUTs by
+ * ARM's throttling (armWriteLimit), so no create waits for another's operation before it begins.
+ */
+export const CREATES_IN_FLIGHT = 100;
 
 export interface RequestDeps {
   provider: AgentProvider;
@@ -92,7 +97,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.group(loc('CreatingAgents', 'Creating agents'));
   let results: PromiseSettledResult<CreatedAgent>[];
   try {
-    results = await abortable(mapSettled(specs, CREATE_CONCURRENCY, createOne), deps.signal, cancelled);
+    results = await abortable(mapSettled(specs, CREATES_IN_FLIGHT, createOne), deps.signal, cancelled);
   } catch (error) {
     results = specs.map(() => ({ status: 'rejected', reason: error }));
   } finally {
@@ -135,7 +140,7 @@ async function removeAttempted(names: string[], poolId: number, keepFailedMinute
   log.group(loc('RemovingCreated', 'Removing %d agent(s) created by this task', names.length));
   try {
     // Containers first, so no agent can register again after its registration is deleted.
-    const deletions = await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
+    const deletions = await mapSettled(names, DELETE_CONCURRENCY, async (name) => {
       if (keepFailedMinutes > 0) {
         const status = await provider.get(name);
         if (status?.state === 'failed') {
@@ -149,7 +154,7 @@ async function removeAttempted(names: string[], poolId: number, keepFailedMinute
       if (d.status === 'rejected') log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
     });
     const agents = await devops.listAgents(poolId, { names });
-    const registrations = await mapSettled(agents, CREATE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
+    const registrations = await mapSettled(agents, DELETE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
     registrations.forEach((d, i) => {
       if (d.status === 'rejected') log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
     });
