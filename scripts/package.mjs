@@ -4,7 +4,8 @@
 //
 //   node scripts/package.mjs [--publisher <id>] [--private] [--out-dir <dir>]
 //
-// --private builds the dev variant (extension id suffixed -dev, derived task ids): see private-variant.mjs.
+// --private builds the dev variant (extension id suffixed -dev, derived task ids, task names suffixed Dev,
+// e.g. RequestEphemeralAgentDev@1): see private-variant.mjs.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -30,6 +30,8 @@ export class Listener {
   private readonly pollAbort = new AbortController();
   private job: Promise<void> | undefined;
   private jobAbort = new AbortController();
+  /** The exit code a hostile job left the agent with, if any. */
+  exitCode: number | undefined;
 
   constructor(
     private readonly agentDir: string,
@@ -117,6 +119,8 @@ export class Listener {
     this.job = runFakeJob(this, message, this.agentDir, this.config.settings, this.jobAbort.signal)
       .catch((err: unknown) => console.error(`job ${message.jobName} failed: ${(err as Error).message}`))
       .finally(() => {
+        // A hostile job: it leaves the agent exiting with a code of its choice.
+        if (message.agentExitCode !== undefined) this.exitCode = message.agentExitCode;
         if (this.once) this.stop();
       });
   }
@@ -158,7 +162,8 @@ export class Listener {
   }
 }
 
-export async function listen(argv: string[], agentDir: string): Promise<void> {
+/** Runs the listener; resolves to the exit code of the agent (0 unless a job chose another). */
+export async function listen(argv: string[], agentDir: string): Promise<number> {
   const unknown = argv.filter((a) => a !== '--once');
   if (unknown.length > 0) throw new Error(`unknown argument: ${unknown[0]}`);
   if (!fs.existsSync(path.join(agentDir, '.agent'))) throw new Error('the agent is not configured: run config.sh first');
@@ -167,4 +172,5 @@ export async function listen(argv: string[], agentDir: string): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   await listener.run();
+  return listener.exitCode ?? 0;
 }

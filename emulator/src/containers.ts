@@ -2,7 +2,7 @@
 // images/linux/start.sh, run under bash as a local process group in its own session, over a fresh
 // copy of the fake agent, with the container's environment. Its output is the container log; the
 // entrypoint's exit stops the container (every process left in it is killed), as in Docker.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +21,8 @@ export const CONTAINER_PID_FILE = 'container.pid';
  * (the image pull time), so a benchmark can have agents come up at chosen times. Emulator-only.
  */
 export const START_DELAY_VARIABLE = 'EMULATOR_START_DELAY_MS';
+/** A container's own agentStartDelayMs (test knob). */
+export const AGENT_START_DELAY_VARIABLE = 'EMULATOR_AGENT_START_DELAY_MS';
 
 /** The pull delay for a container with these environment values (the largest, for a group). */
 export function startDelayMs(ctx: EmulatorContext, envs: Array<Record<string, string | undefined>>): number {
@@ -71,6 +73,24 @@ export function prepareDirs(): ContainerDirs {
   // The real agent ships its own Node (externals/node20); ours is the emulator's.
   fs.symlinkSync(process.execPath, path.join(lib, 'node'));
   return dirs;
+}
+
+/**
+ * The image's run-as user stands for itself in an unprivileged container: start.sh is asked to switch
+ * to it, which only root may do, so it fails as the real image does when Batch maps a nonadmin user in.
+ */
+export const UNPRIVILEGED_RUN_AS = 'nobody';
+/** The user an unprivileged container's first process runs as when the emulator itself is root. */
+const UNPRIVILEGED_USER = 'daemon';
+
+/** uid/gid for spawn: a non-root user when the emulator is root; nothing to change otherwise (it is not root). */
+function unprivilegedIds(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(spawnSync('id', [flag, UNPRIVILEGED_USER], { encoding: 'utf8' }).stdout.trim());
+  const uid = id('-u');
+  const gid = id('-g');
+  if (!Number.isInteger(uid) || uid === 0 || !Number.isInteger(gid)) throw new Error(`the emulator runs as root and needs the user '${UNPRIVILEGED_USER}' to run an unprivileged container`);
+  return { uid, gid };
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -149,21 +169,26 @@ export function createContainerRunner(ctx: EmulatorContext): ContainerRunner {
     start(options: ContainerStartOptions): ContainerHandle {
       const entrypoint = !options.command || options.command.length === 0;
       const dirs = prepareDirs();
+      // The image's files are readable by any user of the container, as in the real image.
+      if (options.user === 'unprivileged') fs.chmodSync(dirs.root, 0o755);
       const env: Record<string, string> = {
         ...options.env,
         AZP_AGENT_DIR: dirs.agent,
         AZP_WORK: dirs.work,
         HOME: dirs.home,
         TMPDIR: dirs.tmp,
-        // A local process cannot switch users: the agent runs as the emulator's user.
-        AZP_RUN_AS: '',
+        // A root container stays the emulator's user (a local process does not switch users); an
+        // unprivileged one keeps the image's request to switch, which start.sh refuses without root.
+        AZP_RUN_AS: options.user === 'unprivileged' ? UNPRIVILEGED_RUN_AS : '',
         NODE_EXTRA_CA_CERTS: ctx.caCertPath,
         PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
       };
       const startSh = path.join(repoRoot(), 'images', 'linux', 'start.sh');
       // agentStartDelayMs models an agent that needs time to start inside a running container (as the
       // real one does to configure): the container's first process sleeps, then becomes start.sh.
-      const delaySeconds = (ctx.options?.agentStartDelayMs ?? 0) / 1000;
+      // EMULATOR_AGENT_START_DELAY_MS in the container's environment sets it for one container (tests).
+      const ownDelay = Number(options.env[AGENT_START_DELAY_VARIABLE]);
+      const delaySeconds = (Number.isFinite(ownDelay) && ownDelay >= 0 ? ownDelay : ctx.options?.agentStartDelayMs ?? 0) / 1000;
       const [command, args] = !entrypoint
         ? [options.command![0], options.command!.slice(1)]
         : delaySeconds > 0
@@ -171,7 +196,8 @@ export function createContainerRunner(ctx: EmulatorContext): ContainerRunner {
           : ['bash', [startSh]];
       let child: ChildProcess;
       try {
-        child = spawn(command, args, { cwd: dirs.work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        const ids = options.user === 'unprivileged' ? unprivilegedIds() : undefined;
+        child = spawn(command, args, { cwd: dirs.work, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
       } catch (err) {
         fs.rmSync(dirs.root, { recursive: true, force: true });
         throw new Error(`container ${options.label}: cannot start ${command}`, { cause: err });

@@ -40,6 +40,12 @@ export interface EmulatorUrls {
   batch: string;
   /** The organization URL with a trailing slash, like System.CollectionUri. */
   devops: string;
+  /**
+   * The managed identity endpoint in the App Service / Container Apps form: the value of
+   * IDENTITY_ENDPOINT (with IDENTITY_HEADER = seed.identityHeader). The IMDS form is served at
+   * `<entra>/metadata/identity/oauth2/token` (AZURE_POD_IDENTITY_AUTHORITY_HOST = entra).
+   */
+  managedIdentity: string;
   control: string;
 }
 
@@ -74,6 +80,11 @@ export interface ContainerStartOptions {
   /** Command override; empty or absent runs the image's entrypoint (start.sh). */
   command?: string[];
   record: ContainerRecord;
+  /**
+   * Who the container's first process is: root (the default, what ACI and a Batch pool-scope admin
+   * auto-user give) or an unprivileged user (a Batch nonadmin task user mapped into the container).
+   */
+  user?: 'root' | 'unprivileged';
   onExit(exitCode: number): void;
 }
 

@@ -48,7 +48,10 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
   return {
     containerGroups: store.containerGroups.map(containerGroupState),
     batchJobs: store.batchJobs.map((j) => ({ id: j.id, poolId: j.poolId })),
-    batchTasks: store.batchTasks.map((t) => ({ jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null })),
+    batchTasks: store.batchTasks.map((t) => ({
+      jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null,
+      containerRunOptions: (t.body.containerSettings as { containerRunOptions?: string } | undefined)?.containerRunOptions ?? null,
+    })),
     agents: store.agents.map((a) => ({
       pool: poolName(a.poolId),
       id: a.id,
@@ -149,8 +152,12 @@ function queue(ctx: EmulatorContext, body: unknown): Reply {
   if (!Array.isArray(demands) || demands.some((d) => typeof d !== 'string')) return badRequest("'demands' must be an array of strings");
   if (b.durationMs !== undefined && (typeof b.durationMs !== 'number' || b.durationMs < 0)) return badRequest("'durationMs' must be a number >= 0");
   const durationMs = (b.durationMs as number | undefined) ?? 1000;
+  const agentExitCode = b.agentExitCode;
+  if (agentExitCode !== undefined && !(Number.isInteger(agentExitCode) && (agentExitCode as number) >= 0 && (agentExitCode as number) <= 255)) {
+    return badRequest("'agentExitCode' must be a whole number from 0 to 255");
+  }
   try {
-    return json(200, queueJob(ctx, { pool: b.pool, demands: demands as string[], durationMs }));
+    return json(200, queueJob(ctx, { pool: b.pool, demands: demands as string[], durationMs, agentExitCode: agentExitCode as number | undefined }));
   } catch (error) {
     // The devops queue throws DevOpsHttpError (status, typeKey) for an unknown pool or a malformed demand.
     const err = error as Error & { status?: number; typeKey?: string };

@@ -9,6 +9,7 @@ import { serviceHandler, startHttpsServer, writeReply, type RunningServer } from
 import type { Seed, ServiceName } from './store';
 import { ensureTlsMaterial } from './tls';
 import { createTokenService } from './tokens';
+import { APP_SERVICE_PATH } from './managed-identity';
 
 export type ServerName = ServiceName | 'control';
 
@@ -94,7 +95,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
     seed,
     store: createStore(seed),
     tokens,
-    urls: { entra: '', arm: '', batch: '', devops: '', control: '' },
+    urls: { entra: '', arm: '', batch: '', devops: '', managedIdentity: '', control: '' },
     containers: undefined as unknown as ContainerRunner,
     options: { ...DEFAULT_OPTIONS, ...opts.options },
     caCertPath: tls.caPath,
@@ -132,6 +133,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Em
       arm: origins.arm,
       batch: origins.batch,
       devops: `${origins.devops}/${encodeURIComponent(seed.organization)}/`,
+      managedIdentity: `${origins.entra}${APP_SERVICE_PATH}`,
       control: control.origin,
     } satisfies EmulatorUrls);
   } catch (error) {

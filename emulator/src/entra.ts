@@ -3,6 +3,7 @@
 // federated assertion from the emulated Azure DevOps. Errors carry the real AADSTS codes and shape.
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import type { EmuRequest, EmulatorContext, Reply, Service } from './context';
+import { managedIdentityRoute } from './managed-identity';
 import {
   decodeJwt, devopsOidcIssuer, FEDERATION_AUDIENCE, rsaSignatureValid, trimOneSlash, withinValidity, type DecodedJwt,
 } from './tokens';
@@ -247,6 +248,8 @@ export function createEntraService(): Service {
   }
 
   async function handle(req: EmuRequest, ctx: EmulatorContext): Promise<Reply> {
+    const managedIdentity = managedIdentityRoute(req, ctx);
+    if (managedIdentity) return managedIdentity;
     const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
     const [tenant, ...rest] = segments;
     const route = rest.join('/').toLowerCase();

@@ -10,7 +10,7 @@ import { devopsOrganizationId } from './tokens';
 const SEED_KEYS: readonly (keyof Seed)[] = [
   'tenantId', 'clientId', 'clientSecret', 'clientCertificatePem', 'subscriptionId', 'resourceGroup', 'location',
   'batchAccountName', 'batchAccountKey', 'batchPoolId', 'organization', 'projectId', 'projectName', 'pat',
-  'systemAccessToken', 'agentPool', 'agentPoolId', 'image',
+  'systemAccessToken', 'agentPool', 'agentPoolId', 'image', 'systemIdentityClientId', 'userIdentityClientId', 'identityHeader',
 ];
 
 /** 52 characters of RFC 4648 base32 (lowercase), the length and alphabet of a classic Azure DevOps PAT. */
@@ -57,6 +57,9 @@ export function createDefaultSeed(tokens: TokenService): Seed {
     agentPool: 'Ephemeral',
     agentPoolId: 10,
     image: 'ephemeralagents.azurecr.io/azp-agent:linux',
+    systemIdentityClientId: '5a1d0c3e-0000-4000-8000-00000000517e',
+    userIdentityClientId: '0e2f4a6b-0000-4000-8000-00000000a55d',
+    identityHeader: randomBytes(18).toString('base64url'),
   };
 }
 

@@ -26,6 +26,17 @@ export interface Seed {
   agentPoolId: number;
   /** Self-hosted parallel jobs the organization has (resourceusage, parallelismTag=Private); default 10. */
   selfHostedParallelJobs?: number;
+  /** Client id of the system-assigned managed identity of the resource the emulator plays. */
+  systemIdentityClientId: string;
+  /** Client id of the one user-assigned managed identity attached to it. */
+  userIdentityClientId: string;
+  /** The IDENTITY_HEADER secret the App Service form of the managed identity endpoint checks. */
+  identityHeader: string;
+  /**
+   * The Entra resource of the Batch account's cloud, whose tokens Batch accepts; default the public
+   * cloud's https://batch.core.windows.net/ (https://batch.core.usgovcloudapi.net/ for US Government).
+   */
+  batchResource?: string;
   /** An image name the emulator can run (runs images/linux/start.sh over the fake agent). */
   image: string;
 }
@@ -198,6 +209,8 @@ export interface JobRequestRecord {
   durationMs: number;
   /** Lock of the assigned agent, renewed by the agent while it runs the job. */
   lockedUntil?: string;
+  /** A hostile job: it makes its agent exit with this code once it has run (emulator-only). */
+  agentExitCode?: number;
 }
 
 export interface SecretSeenRecord {

@@ -29,10 +29,10 @@ export function trimOneSlash(value: string): string {
   return value.endsWith('/') ? value.slice(0, -1) : value;
 }
 
-/** True when the token's audience is one the service accepts. */
-export function audienceAllowed(claims: TokenClaims, service: AudienceService): boolean {
+/** True when the token's audience is one the service accepts (`audiences` replaces the service's defaults). */
+export function audienceAllowed(claims: TokenClaims, service: AudienceService, audiences: readonly string[] = AUDIENCES[service]): boolean {
   const aud = typeof claims.aud === 'string' ? trimOneSlash(claims.aud) : '';
-  return AUDIENCES[service].some((allowed) => allowed.toLowerCase() === aud.toLowerCase());
+  return audiences.some((allowed) => trimOneSlash(allowed).toLowerCase() === aud.toLowerCase());
 }
 
 /** The bearer token of an `Authorization: Bearer <token>` header, if any. */

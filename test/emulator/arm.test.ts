@@ -171,11 +171,15 @@ describe('emulator: ARM Container Instances', () => {
     assert.equal(emu.runner.started.length, 2);
   });
 
-  it('accepts Spot priority, subnets and tag updates', async () => {
+  it('accepts Spot priority, subnets and tag updates; refuses a Spot group in a subnet', async () => {
     const subnet = `/subscriptions/${emu.seed.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/agents`;
-    const group = await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-10',
-      agentGroup({ priority: 'Spot', subnetIds: [{ id: subnet }], ipAddress: { type: 'Private', ports: [{ port: 8080 }] } }), FAST);
-    assert.equal(group.priority, 'Spot');
+    const privateIp = { ipAddress: { type: 'Private' as const, ports: [{ port: 8080 }] } };
+    await rejectsWith(client.containerGroups.beginCreateOrUpdate(rg, 'agent-spot-vnet', agentGroup({ priority: 'Spot', subnetIds: [{ id: subnet }], ...privateIp })),
+      400, 'SpotPriorityNotSupportedWithVirtualNetwork');
+    assert.equal(emu.ctx.store.containerGroups.length, 0);
+    const spot = await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-spot', agentGroup({ priority: 'Spot' }), FAST);
+    assert.equal(spot.priority, 'Spot');
+    const group = await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-10', agentGroup({ subnetIds: [{ id: subnet }], ...privateIp }), FAST);
     assert.deepEqual(group.subnetIds, [{ id: subnet }]);
     assert.equal(group.ipAddress?.ip, '127.0.0.1');
     const patched = await client.containerGroups.update(rg, 'agent-10', { tags: { run: '44', owner: 'ci' } });

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { ClientSecretCredential } from '@azure/identity';
 import { BatchServiceClient, BatchSharedKeyCredentials, type BatchServiceModels } from '@azure/batch';
 import { createBatchService } from '../../emulator/src/batch/service';
+import type { AzureConnection } from '../../tasks/common/src/params/azure-connection';
+import type { BatchParams } from '../../tasks/common/src/params/provider-params';
+import { createProvider } from '../../tasks/common/src/providers/factory';
 import { eventually, startTestEmulator, type TestEmulator } from './core-harness';
 
 interface BatchRestError {
@@ -30,7 +33,7 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
       commandLine: '',
       containerSettings: { imageName: emu.seed.image },
       environmentSettings: Object.entries(env).map(([name, value]) => ({ name, value })),
-      userIdentity: { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } },
+      userIdentity: { autoUser: { scope: 'pool', elevationLevel: 'admin' } },
     };
   }
 
@@ -92,6 +95,23 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     await rejectsWith(new BatchServiceClient(bearer(armToken), emu.urls.batch).pool.get(emu.seed.batchPoolId), 401, 'AuthenticationFailed');
   });
 
+  it('accepts only its own cloud\'s Batch audience (seed batchResource), which the product derives from the connection\'s environment', async () => {
+    const credential = new ClientSecretCredential(emu.seed.tenantId, emu.seed.clientId, emu.seed.clientSecret, { authorityHost: emu.urls.entra, disableInstanceDiscovery: true });
+    const connection = { environment: 'AzureUSGovernment', input: 'azureSubscription' } as AzureConnection;
+    const params: BatchParams = { kind: 'batch', accountUrl: emu.urls.batch, poolId: emu.seed.batchPoolId, jobId: 'gov', auth: { kind: 'azureServiceConnection' } };
+    emu.ctx.seed.batchResource = 'https://batch.core.usgovcloudapi.net/';
+    try {
+      const publicToken = (await credential.getToken('https://batch.core.windows.net//.default')).token;
+      await rejectsWith(new BatchServiceClient({ signRequest: async (r) => (r.headers.set('authorization', `Bearer ${publicToken}`), r) }, emu.urls.batch)
+        .pool.get(emu.seed.batchPoolId), 401, 'AuthenticationFailed');
+      const provider = createProvider(params, { connection, credential, proxy: () => undefined });
+      await provider.prepare();
+      assert.ok(emu.ctx.store.batchJobs.some((j) => j.id === 'gov'), 'the product got in with the US Government audience');
+    } finally {
+      delete emu.ctx.seed.batchResource;
+    }
+  });
+
   it('runs a container task with an empty command line through the image entrypoint: active, running, completed', async () => {
     await client.job.add({
       id: 'job1',
@@ -133,6 +153,32 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     assert.deepEqual((await client.task.list('job1', { taskListOptions: { filter: "state eq 'completed'" } })).map((t) => t.id).sort(), ['agent-1', 'agent-2', 'agent-3']);
     await client.task.deleteMethod('job1', 'agent-3');
     await rejectsWith(client.task.get('job1', 'agent-3'), 404, 'TaskNotFound');
+  });
+
+  it('runs a container task as root only for a pool-scope admin auto-user; fails a nonadmin one on a Windows pool', async () => {
+    await client.job.add({ id: 'users', poolInfo: { poolId: emu.seed.batchPoolId } });
+    const identities: Record<string, BatchServiceModels.UserIdentity | undefined> = {
+      'pool-admin': { autoUser: { scope: 'pool', elevationLevel: 'admin' } },
+      'task-admin': { autoUser: { scope: 'task', elevationLevel: 'admin' } },
+      'task-nonadmin': { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } },
+      default: undefined,
+    };
+    for (const [id, userIdentity] of Object.entries(identities)) await client.task.add('users', { ...containerTask(id), userIdentity });
+    await eventually(async () => (emu.runner.started.length === 4 ? true : undefined), 3000, 'all started');
+    const users = Object.fromEntries(emu.runner.started.map((c) => [c.options.label.split('/')[1], c.options.user]));
+    assert.deepEqual(users, { 'pool-admin': 'root', 'task-admin': 'unprivileged', 'task-nonadmin': 'unprivileged', default: 'unprivileged' });
+
+    emu.ctx.store.batchPools[0].extra.virtualMachineConfiguration = { nodeAgentSKUId: 'batch.node.windows amd64' };
+    await client.task.add('users', { ...containerTask('win-nonadmin'), userIdentity: { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } } });
+    const failed = await eventually(async () => {
+      const task = await client.task.get('users', 'win-nonadmin');
+      return task.state === 'completed' ? task : undefined;
+    }, 3000, 'completed');
+    assert.equal(failed.executionInfo?.result, 'failure');
+    assert.equal(failed.executionInfo?.failureInfo?.category, 'usererror');
+    assert.equal(emu.runner.started.length, 4, 'the Windows nonadmin task never started');
+    await client.task.add('users', { ...containerTask('win-admin'), userIdentity: { autoUser: { scope: 'pool', elevationLevel: 'admin' } } });
+    await eventually(async () => (emu.runner.started.length === 5 ? true : undefined), 3000, 'the admin task starts');
   });
 
   it('leaves the tasks of a job on a pool that does not exist active', async () => {

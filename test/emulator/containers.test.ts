@@ -76,4 +76,20 @@ describe('emulator: container runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(alive(child), false);
   });
+
+  it('runs the entrypoint as a non-root user in an unprivileged container, so start.sh cannot switch to the agent user and exits 2', async () => {
+    const env = { AZP_URL: 'https://127.0.0.1:9/org', AZP_POOL: 'p', AZP_AGENT_NAME: 'a', AZP_TOKEN: 'x', AZP_IDLE_TIMEOUT_SECONDS: '5' };
+    const run = (user: 'root' | 'unprivileged') => {
+      const record = newRecord();
+      return new Promise<{ code: number; log: string }>((resolve) => {
+        runner.start({ label: `entrypoint-${user}`, image: ctx.seed.image, env, record, user, onExit: (code) => resolve({ code, log: record.log }) });
+      });
+    };
+    const unprivileged = await run('unprivileged');
+    assert.equal(unprivileged.code, 2);
+    assert.match(unprivileged.log, /AZP_RUN_AS=nobody needs the entrypoint to run as root/);
+    const root = await run('root');
+    assert.notEqual(root.code, 2, root.log);
+    assert.doesNotMatch(root.log, /needs the entrypoint to run as root/);
+  });
 });

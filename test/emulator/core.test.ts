@@ -66,7 +66,7 @@ describe('emulator: the program', () => {
     writeFileSync(seedFile, JSON.stringify({ organization: 'contoso', agentPool: 'Builders', agentPoolId: 31 }));
     const { info, lines } = await start(['--tls-dir', tlsDir, '--seed', seedFile]);
 
-    assert.deepEqual(Object.keys(info).sort(), ['arm', 'batch', 'caCertPath', 'control', 'devops', 'entra', 'seed']);
+    assert.deepEqual(Object.keys(info).sort(), ['arm', 'batch', 'caCertPath', 'control', 'devops', 'entra', 'managedIdentity', 'seed']);
     for (const key of ['entra', 'arm', 'batch', 'control']) assert.match(String(info[key]), /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(String(info.devops), /^https:\/\/127\.0\.0\.1:\d+\/contoso\/$/);
     assert.equal(info.caCertPath, path.join(tlsDir, 'ca.pem'));

@@ -161,22 +161,30 @@ describe('emulator: Azure DevOps (azure-devops-node-api)', () => {
     assert.equal(request.reservedAgent, undefined);
   });
 
-  it('lists the queue 200 requests at a time with x-ms-continuationtoken', async () => {
+  it('pages $top/continuationToken 200 at a time with x-ms-continuationtoken; answers completedRequestCount=0 unpaged', async () => {
     await agentApi.addAgent(agentBody('template', { EPHEMERAL_RUN: 'q' }), poolId);
     for (let i = 0; i < 205; i++) queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals q'] });
     queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals none'] }); // finished at once
 
     const rest = connect().rest;
-    const base = `${emu.urls.devops}_apis/distributedtask/pools/${poolId}/jobrequests?completedRequestCount=0`;
-    const first = await rest.get<{ count: number; value: { requestId: number; result?: string }[] }>(base);
+    const route = `${emu.urls.devops}_apis/distributedtask/pools/${poolId}/jobrequests`;
+    type Page = { count: number; value: { requestId: number; result?: string }[] };
+    const first = await rest.get<Page>(`${route}?$top=200`);
     assert.equal(first.result!.count, 200);
     const token = (first.headers as Record<string, string>)['x-ms-continuationtoken'];
     assert.ok(token);
-    const second = await rest.get<{ count: number; value: { requestId: number }[] }>(`${base}&continuationToken=${encodeURIComponent(token)}`);
-    assert.equal(second.result!.count, 5);
+    const second = await rest.get<Page>(`${route}?$top=200&continuationToken=${encodeURIComponent(token)}`);
+    assert.equal(second.result!.count, 6, 'the finished request too');
     assert.equal((second.headers as Record<string, string>)['x-ms-continuationtoken'], undefined);
     const ids = new Set([...first.result!.value, ...second.result!.value].map((r) => r.requestId));
-    assert.equal(ids.size, 205, 'pages neither overlap nor include the finished request');
+    assert.equal(ids.size, 206, 'pages do not overlap');
+
+    // The unfinished requests in one answer, whatever $top or continuationToken come with it.
+    for (const query of ['completedRequestCount=0', `completedRequestCount=0&$top=200&continuationToken=${encodeURIComponent(token)}`]) {
+      const open = await rest.get<Page>(`${route}?${query}`);
+      assert.equal(open.result!.count, 205, query);
+      assert.equal((open.headers as Record<string, string>)['x-ms-continuationtoken'], undefined, query);
+    }
 
     const all = await agentApi.getAgentRequests(poolId, 1000);
     assert.equal(all.length, 200, 'never more than 200 per response');

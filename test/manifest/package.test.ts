@@ -210,7 +210,7 @@ try { identity.DefaultAzureCredential; } catch (error) { console.log('THREW ' + 
     assert.throws(() => runTfx(stage, path.join(tmp, 'warning'), { publisher: PUBLISHER, version: packageVersion() }), /warned[\s\S]*warning: No recognized targets/);
   });
 
-  it('builds the private variant with its own extension id and derived task ids', async () => {
+  it('builds the private variant with its own extension id, derived task ids and task names', async () => {
     assert.ok(publicVsix, 'the public vsix was built');
     const { vsix } = runPackage(path.join(tmp, 'private'), '--private');
     assert.equal(path.basename(vsix), `${PUBLISHER}.ephemeral-agents-dev-${packageVersion()}.vsix`);
@@ -218,7 +218,7 @@ try { identity.DefaultAzureCredential; } catch (error) { console.log('THREW ' + 
     for (const folder of folders) {
       const [publicTask, devTask] = await Promise.all([taskJsonIn(zip, folder), taskJsonIn(dev, folder)]);
       assert.notEqual(devTask.id, publicTask.id, `${folder}: the dev variant must not reuse the public task id`);
-      assert.equal(devTask.name, publicTask.name);
+      assert.equal(devTask.name, `${publicTask.name}Dev`, `${folder}: the dev variant's task needs its own name, or Task@1 is ambiguous where both are installed`);
     }
   });
 });

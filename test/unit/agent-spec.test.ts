@@ -12,6 +12,8 @@ describe('agent spec', () => {
     assert.deepEqual(spec.env, {
       AZP_URL: 'https://dev.azure.com/contoso', AZP_POOL: 'Ephemeral', AZP_AGENT_NAME: 'eph-1-abcdef-0', AZP_IDLE_TIMEOUT_SECONDS: '900',
       EPHEMERAL_RUN: '1', EPHEMERAL_AGENT: '1', AZP_ENV_KEEP: 'java', java: '17', EPHEMERAL_GPU: 'none',
+      // Whose the agent is (ownership.ts): organization, project, pool and kind of run.
+      EPHEMERAL_ORG: 'https://dev.azure.com/contoso', EPHEMERAL_PROJECT: '', EPHEMERAL_POOL: 'Ephemeral', EPHEMERAL_RUN_KIND: 'build',
     });
     assert.ok(!('AZP_TOKEN' in spec.env));
   });

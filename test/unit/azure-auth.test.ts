@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AccessToken } from '@azure/core-auth';
-import { armClientOptions, createIdentityCredential, credentialKind, needsInstanceDiscoveryDisabled, RefreshingCredential, scopeFor } from '../../tasks/common/src/azure-auth';
+import { armClientOptions, batchScope, createIdentityCredential, credentialKind, needsInstanceDiscoveryDisabled, RefreshingCredential, scopeFor } from '../../tasks/common/src/azure-auth';
 import type { AzureConnection } from '../../tasks/common/src/params/azure-connection';
 import { FakeClock } from './fakes/fake-clock';
 
@@ -56,6 +56,17 @@ describe('Azure authentication', () => {
     assert.equal(await callback(), 'oidc-1');
     assert.equal(await callback(), 'oidc-2');
     assert.throws(() => createIdentityCredential({ ...base, scheme: 'WorkloadIdentityFederation' }, {}, module), /OIDC token/);
+  });
+
+  it('asks for the Batch token of the account\'s cloud: by the account URL\'s domain, else the connection\'s environment', () => {
+    assert.equal(batchScope('https://acct.westeurope.batch.azure.com'), 'https://batch.core.windows.net/.default');
+    assert.equal(batchScope('https://acct.usgovvirginia.batch.usgovcloudapi.net'), 'https://batch.core.usgovcloudapi.net/.default');
+    assert.equal(batchScope('https://acct.chinanorth2.batch.chinacloudapi.cn'), 'https://batch.chinacloudapi.cn/.default');
+    // A private endpoint or a proxy name says nothing of the cloud: the connection's environment does.
+    assert.equal(batchScope('https://batch.internal.example', 'AzureUSGovernment'), 'https://batch.core.usgovcloudapi.net/.default');
+    assert.equal(batchScope('https://batch.internal.example', 'AzureChinaCloud'), 'https://batch.chinacloudapi.cn/.default');
+    assert.equal(batchScope('https://batch.internal.example', 'AzureCloud'), 'https://batch.core.windows.net/.default');
+    assert.equal(batchScope('https://batch.internal.example'), 'https://batch.core.windows.net/.default');
   });
 
   it('gives ARM clients the connection endpoint and audience', () => {

@@ -11,11 +11,19 @@ describe('agent names', () => {
     assert.ok(names.every(isValidResourceName));
   });
 
-  it('are at most 63 characters, else the error says how long the prefix may be', () => {
-    const prefix = 'a'.repeat(50);
-    assert.throws(() => agentNames(prefix, '123456', 'job', 1), /at most 47 characters/);
-    const fits = agentNames('a'.repeat(47), '123456', 'job', 1)[0];
-    assert.equal(fits.length, 63);
+  it('are at most 63 characters for any run id up to 10 digits, else the error says how long the prefix may be', () => {
+    // A 6-digit build id today: a prefix that fits only today's id is refused already.
+    assert.throws(() => agentNames('a'.repeat(47), '123456', 'job', 1), /at most 43 characters/);
+    const fits = agentNames('a'.repeat(43), '123456', 'job', 1)[0];
+    assert.equal(agentNames('a'.repeat(43), '1234567890', 'job', 1)[0].length, 63);
+    assert.equal(fits.length, 59);
+  });
+
+  it('hold a classic release run value (release-<id>) with room for a 10-digit deployment id', () => {
+    const [name] = agentNames('eph', 'release-42', 'job', 1);
+    assert.equal(name, `eph-release-42-${jobKey('job')}-0`);
+    assert.ok(isValidResourceName(name));
+    assert.throws(() => agentNames('a'.repeat(40), 'release-42', 'job', 1), /at most 35 characters/);
   });
 
   it('reject prefixes that are not valid container group names', () => {

@@ -34,6 +34,15 @@ describe('RequestEphemeralAgent params', () => {
     assert.equal(params.provider.kind === 'aci' && params.provider.priority, 'Regular');
   });
 
+  it('refuses Spot together with a subnet, which ACI cannot deploy, naming both inputs', () => {
+    const subnetId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/agents`;
+    const error = inputError(() => readRequestParams(requestIO({ priority: 'Spot', subnetId })));
+    assert.equal(error.input, 'priority');
+    assert.match(error.message, /'priority' is Spot and input 'subnetId' names a subnet.*set 'priority' to Regular or clear 'subnetId'/);
+    assert.equal(readRequestParams(requestIO({ priority: 'Spot' })).provider.kind, 'aci');
+    assert.equal(readRequestParams(requestIO({ subnetId })).provider.kind, 'aci');
+  });
+
   it('names the input, the rule and the value for a bad number', () => {
     const error = inputError(() => readRequestParams(requestIO({ cpu: 'abc' })));
     assert.equal(error.input, 'cpu');
@@ -43,7 +52,7 @@ describe('RequestEphemeralAgent params', () => {
   });
 
   it('refuses reserved or malformed capabilities', () => {
-    for (const line of ['AZP_TOKEN=x', 'Agent.Name=x', 'system.debug=true', 'EPHEMERAL_RUN=1', 'ephemeral_agent=1']) {
+    for (const line of ['AZP_TOKEN=x', 'Agent.Name=x', 'system.debug=true', 'EPHEMERAL_RUN=1', 'ephemeral_agent=1', 'EPHEMERAL_ORG=x', 'EPHEMERAL_RESOURCE=x']) {
       const error = inputError(() => readRequestParams(requestIO({ capabilities: line })));
       assert.equal(error.input, 'capabilities');
       assert.match(error.message, /reserved/);
@@ -52,6 +61,36 @@ describe('RequestEphemeralAgent params', () => {
     assert.match(inputError(() => readRequestParams(requestIO({ capabilities: 'novalue' }))).message, /line 1 must have the form name=value/);
     const ok = readRequestParams(requestIO({ capabilities: 'java=17\n# comment\n\nEPHEMERAL_GPU=none' }));
     assert.deepEqual(ok.capabilities, [['java', '17'], ['EPHEMERAL_GPU', 'none']]);
+  });
+
+  it('refuses capabilities that break the agent or its binding, naming capabilities', () => {
+    const breaking = ['VSO_AGENT_IGNORE=EPHEMERAL_AGENT', 'PATH=/x', 'HOME=/tmp', 'USER=root', 'SHELL=/bin/sh', 'ENV=/x', 'BASH_ENV=/x',
+      'LD_PRELOAD=/x.so', 'ld_library_path=/x', 'NODE_OPTIONS=--require=/x', 'DOTNET_gcServer=1', 'http_proxy=http://p', 'HTTPS_PROXY=http://p',
+      'No_Proxy=x', 'AGENT_TOOLSDIRECTORY=/x', 'VSTS_AGENT_HTTPTRACE=true', 'VSO_DEDUP=1'];
+    for (const line of breaking) {
+      const error = inputError(() => readRequestParams(requestIO({ capabilities: line })));
+      assert.equal(error.input, 'capabilities', line);
+      assert.match(error.message, new RegExp(`Input 'capabilities' cannot set '${line.split('=')[0]}'`), line);
+    }
+    assert.deepEqual(readRequestParams(requestIO({ capabilities: 'PATHFINDER=1\nHOMEBREW=1' })).capabilities, [['PATHFINDER', '1'], ['HOMEBREW', '1']]);
+  });
+
+  it('refuses an http Batch account URL or service connection endpoint before any request, naming the input', () => {
+    const batch = inputError(() => readRequestParams(requestIO({ provider: 'batch', batchAccountUrl: 'http://emubatch.eastus.batch.azure.com', batchPoolId: 'agents' })));
+    assert.equal(batch.input, 'batchAccountUrl');
+    assert.match(batch.message, /https/);
+  });
+
+  it('refuses a PAT or the job token on Batch unless allowReadableTokenOnBatch, then warns who can read it and for how long', () => {
+    const inputs = { provider: 'batch', batchAccountUrl: 'https://emubatch.eastus.batch.azure.com', batchPoolId: 'agents', registration: 'pat', registrationToken: 'p'.repeat(52) };
+    for (const registration of ['pat', 'systemAccessToken']) {
+      const error = inputError(() => readRequestParams(requestIO({ ...inputs, registration })));
+      assert.equal(error.input, 'registration');
+      assert.match(error.message, /allowReadableTokenOnBatch/);
+    }
+    const io = requestIO({ ...inputs, allowReadableTokenOnBatch: 'true' });
+    assert.equal(readRequestParams(io).registration.mode, 'pat');
+    assert.ok(io.lines('warning').some((l) => /read access to the Batch account/.test(l) && /as long as the task record exists/.test(l)));
   });
 
   it('refuses tags that Azure or the task reserve', () => {
@@ -72,7 +111,7 @@ describe('RequestEphemeralAgent params', () => {
   it('reads Batch with a shared key, masking the key', () => {
     const io = requestIO({
       provider: 'batch', batchAccountUrl: 'https://emubatch.eastus.batch.azure.com/', batchPoolId: 'agents', batchAuthentication: 'sharedKey',
-      batchAccountKey: 'a2V5a2V5a2V5', registration: 'pat', registrationToken: 'p'.repeat(52), azureSubscription: '',
+      batchAccountKey: 'a2V5a2V5a2V5', registration: 'pat', registrationToken: 'p'.repeat(52), azureSubscription: '', allowReadableTokenOnBatch: 'true',
     });
     const params = readRequestParams(io);
     assert.equal(params.provider.kind, 'batch');
@@ -127,8 +166,11 @@ describe('RequestEphemeralAgent params', () => {
   });
 
   it('uses Release.DeploymentId as the run id in classic releases', () => {
+    // release-<id>: no build id can equal it, so a build's job never takes a classic release's agent of the same number.
     const params = readRequestParams(requestIO({}, { 'System.HostType': 'release', 'Release.DeploymentId': '99', 'Build.BuildId': '4711' }));
-    assert.equal(params.pipeline.runId, '99');
+    assert.equal(params.pipeline.runId, 'release-99');
+    assert.equal(params.pipeline.runKind, 'release');
+    assert.equal(params.names[0].startsWith('eph-release-99-'), true);
   });
 
   it('validates registry inputs', () => {

@@ -76,16 +76,78 @@ describe('Azure DevOps pool client', () => {
     assert.equal(seen[0][1], undefined, 'no server-side name filter for several names');
   });
 
-  it('follows the continuation token of job requests past 200', async () => {
-    const pages = [
-      Object.assign([...Array(200).keys()].map((i) => ({ requestId: i })), { continuationToken: 'next' }),
-      [{ requestId: 200 }],
-    ];
-    const tokens: unknown[] = [];
-    const { c } = client({ getAgentRequests: async (_pool, _top, token) => { tokens.push(token); return pages.shift(); } });
+  /** node-api's REST path for jobrequests: records each query, answers `pages` in turn with their continuation header. */
+  function jobRequestsApi(pages: Array<{ ids: number[]; next?: string }>, queries: Array<Record<string, unknown>>): Api {
+    return {
+      vsoClient: { getVersioningData: async (_v: unknown, _a: unknown, _l: unknown, _r: unknown, query: Record<string, unknown>) => {
+        queries.push(query);
+        return { requestUrl: 'https://dev.azure.com/contoso/_apis/distributedtask/pools/10/jobrequests', apiVersion: '7.2-preview.1' };
+      } },
+      createRequestOptions: () => ({}),
+      rest: { get: async () => {
+        const page = pages.length > 1 ? pages.shift()! : pages[0];
+        return { result: { value: page.ids.map((requestId) => ({ requestId })) }, headers: page.next ? { 'x-ms-continuationtoken': page.next } : {} };
+      } },
+    } as unknown as Api;
+  }
+
+  it('follows the x-ms-continuationtoken header of job requests past 200 ($top and continuationToken, as node-api sends them)', async () => {
+    const queries: Array<Record<string, unknown>> = [];
+    const { c } = client(jobRequestsApi([{ ids: [...Array(200).keys()], next: '200' }, { ids: [200] }], queries));
     const requests = await c.listJobRequests(10);
     assert.equal(requests.length, 201);
-    assert.deepEqual(tokens, [undefined, 'next']);
+    assert.deepEqual(queries, [{ $top: 200, continuationToken: undefined }, { $top: 200, continuationToken: '200' }]);
+  });
+
+  it('stops paging when a service repeats its continuation token, and after 10 pages at most', async () => {
+    const repeating: Array<Record<string, unknown>> = [];
+    await client(jobRequestsApi([{ ids: [1, 2], next: 'same' }], repeating)).c.listJobRequests(10);
+    assert.equal(repeating.length, 2, 'the first page, then one with the token, which came back unchanged');
+    const endless: Array<Record<string, unknown>> = [];
+    let n = 0;
+    const api = jobRequestsApi([{ ids: [1] }], endless);
+    (api.rest as unknown as { get: () => Promise<unknown> }).get = async () => ({ result: { value: [{ requestId: n }] }, headers: { 'x-ms-continuationtoken': String(++n) } });
+    await client(api).c.listJobRequests(10);
+    assert.equal(endless.length, 10);
+  });
+
+  it('lists open requests with completedRequestCount=0 alone, in one request; a paged answer makes the count a lower bound', async () => {
+    const queries: Array<Record<string, unknown>> = [];
+    const open = await client(jobRequestsApi([{ ids: [1, 2, 3] }], queries)).c.listOpenJobRequests(10);
+    assert.deepEqual(queries, [{ completedRequestCount: 0 }]);
+    assert.deepEqual({ n: open.requests.length, lowerBound: open.lowerBound, pages: open.pages }, { n: 3, lowerBound: false, pages: 1 });
+
+    const ignoring: Array<Record<string, unknown>> = [];
+    const paged = await client(jobRequestsApi([{ ids: [...Array(200).keys()], next: '200' }], ignoring)).c.listOpenJobRequests(10);
+    assert.equal(ignoring.length, 1, 'a service that ignores the parameter costs one page');
+    assert.equal(paged.lowerBound, true);
+  });
+
+  it('reads queued job requests page by page and says "at least" only for a full last page without a continuation token', async () => {
+    const request = (i: number) => ({ requestId: i });
+    const listing = async (pages: Array<{ value: unknown[]; next?: string }>) => {
+      const asked: unknown[] = [];
+      const api = {
+        vsoClient: { getVersioningData: async (_v: string, _a: string, _l: string, _r: unknown, query: { continuationToken?: string }) => {
+          asked.push(query.continuationToken);
+          return { requestUrl: 'https://dev.azure.com/contoso/_apis/distributedtask/pools/10/jobrequests', apiVersion: '7.2-preview.1' };
+        } },
+        rest: { get: async () => {
+          const page = pages.shift() as { value: unknown[]; next?: string };
+          return { result: { value: page.value }, headers: page.next ? { 'x-ms-continuationtoken': page.next } : {} };
+        } },
+        createRequestOptions: () => ({}),
+      } as unknown as Api;
+      const result = await client(api).c.listOpenJobRequests(10);
+      return { result, asked };
+    };
+    const full = Array.from({ length: 200 }, (_, i) => request(i));
+    const followed = await listing([{ value: full, next: 'p2' }, { value: [request(200)] }]);
+    assert.deepEqual([followed.result.requests.length, followed.result.lowerBound, followed.result.pages, followed.asked], [201, false, 2, [undefined, 'p2']]);
+    const cut = await listing([{ value: full }]);
+    assert.deepEqual([cut.result.requests.length, cut.result.lowerBound], [200, true]);
+    const short = await listing([{ value: full.slice(0, 143) }]);
+    assert.equal(short.result.lowerBound, false);
   });
 
   it('puts a renewed Entra token on the same handler', async () => {

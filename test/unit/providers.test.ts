@@ -4,6 +4,10 @@ import { AdaptiveLimit } from '../../tasks/common/src/adaptive-limit';
 import { buildAgentSpecs } from '../../tasks/common/src/agent-spec';
 import { AciProvider, aciState, type AciClient } from '../../tasks/common/src/providers/aci';
 import { BatchProvider, batchState, type BatchClient } from '../../tasks/common/src/providers/batch';
+import type { AciParams, BatchParams, ProviderParams } from '../../tasks/common/src/params/provider-params';
+import { describeProvider } from '../../tasks/common/src/providers/factory';
+import { LazyProvider } from '../../tasks/common/src/providers/lazy-provider';
+import type { AgentProvider, AgentResource, AgentStatus } from '../../tasks/common/src/providers/provider';
 import { FakeClock } from './fakes/fake-clock';
 
 const specInput = {
@@ -121,7 +125,8 @@ describe('Batch provider', () => {
     assert.equal(task.id, 'eph-1-abcdef-0');
     assert.equal(task.commandLine, '');
     assert.deepEqual(task.containerSettings, { imageName: 'myacr.azurecr.io/agent:1', registry: undefined });
-    assert.deepEqual(task.userIdentity, { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } });
+    // Only a pool-scope admin auto-user is root in the container (start.sh must be root to drop to the agent user).
+    assert.deepEqual(task.userIdentity, { autoUser: { scope: 'pool', elevationLevel: 'admin' } });
     assert.deepEqual(task.constraints, { retentionTime: 'PT10M', maxTaskRetryCount: 0 });
     assert.ok(task.environmentSettings.some((e) => e.name === 'EPHEMERAL_RUN' && e.value === '1'));
   });
@@ -150,5 +155,63 @@ describe('Batch provider', () => {
     const failed = batchState({ state: 'completed', executionInfo: { exitCode: 1, retryCount: 0, requeueCount: 0, failureInfo: { category: 'usererror', code: 'ContainerPullFailed', message: 'no such image' } } });
     assert.equal(failed.state, 'failed');
     assert.equal(failed.failure, 'ContainerPullFailed: no such image');
+  });
+});
+
+describe('what differs per provider, asked of the provider', () => {
+  const aciParams: AciParams = { kind: 'aci', subscriptionId: 's', resourceGroup: 'rg', priority: 'Regular' };
+  const batchParams: BatchParams = { kind: 'batch', accountUrl: 'https://acct.region.batch.azure.com', poolId: 'agents', jobId: 'j', auth: { kind: 'azureServiceConnection' } };
+
+  it('ACI reuses the group name; Batch gives each generation a new task id', () => {
+    const aci = new AciProvider(aciParams, {} as AciClient, { resourceGroupLocation: async () => 'eastus', identity: 'test' });
+    const batch = new BatchProvider(batchParams, {} as BatchClient, { identity: 'test' });
+    assert.deepEqual([aci.resourceIdOf('lx-0'), batch.resourceIdOf('lx-0', 3)], ['lx-0', 'lx-0-3']);
+    assert.deepEqual([aci.serviceName, batch.serviceName], ['Azure Resource Manager', 'Azure Batch']);
+    assert.deepEqual([aci.listedStateIsCurrent, batch.listedStateIsCurrent], [false, true]);
+  });
+
+  it('the facts known without an SDK agree with the providers', () => {
+    for (const [params, provider] of [
+      [aciParams, new AciProvider(aciParams, {} as AciClient, { resourceGroupLocation: async () => 'eastus', identity: 'test' })],
+      [batchParams, new BatchProvider(batchParams, {} as BatchClient, { identity: 'test' })],
+    ] satisfies Array<[ProviderParams, AgentProvider]>) {
+      assert.deepEqual(describeProvider(params), { description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent });
+    }
+  });
+});
+
+describe('lazy provider', () => {
+  function lazy(real: Partial<AgentProvider>) {
+    let builds = 0;
+    const provider = new LazyProvider(() => {
+      builds++;
+      return { description: 'built', ...real } as AgentProvider;
+    }, { description: 'from the params', serviceName: 'Azure Batch', listedStateIsCurrent: true });
+    return { provider, builds: () => builds };
+  }
+
+  it('answers its description without building, then builds once on the first call', async () => {
+    const { provider, builds } = lazy({ get: async (name: string) => ({ name } as AgentStatus), delete: async () => true });
+    assert.equal(provider.description, 'from the params');
+    assert.equal(builds(), 0);
+    assert.equal((await provider.get('a'))?.name, 'a');
+    assert.equal(await provider.delete('a'), true);
+    assert.equal(builds(), 1);
+    assert.equal(provider.description, 'built');
+  });
+
+  it('has the optional members the real provider has, called on it', async () => {
+    const real = { listAll: async function (this: { marker: string }) { return [{ name: this.marker } as AgentResource]; }, marker: 'self' };
+    const withList = lazy(real as unknown as Partial<AgentProvider>).provider;
+    assert.deepEqual((await withList.listAll?.())?.map((r) => r.name), ['self']);
+    assert.equal(lazy({}).provider.createMany, undefined);
+  });
+
+  it('a failure to build surfaces on the call that needed it', async () => {
+    const provider = new LazyProvider(() => {
+      throw new Error('no SDK');
+    }, { description: 'd', serviceName: 'Azure Batch', listedStateIsCurrent: true });
+    assert.equal(provider.description, 'd');
+    assert.throws(() => provider.prepare(), /no SDK/);
   });
 });

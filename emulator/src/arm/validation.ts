@@ -130,6 +130,11 @@ export function validateContainerGroup(ctx: EmulatorContext, name: string, body:
     for (const [i, subnet] of props.subnetIds.entries()) {
       if (!isObject(subnet) || typeof subnet.id !== 'string') return required('id', `properties.subnetIds[${i}]`);
     }
+    // Spot container groups cannot join a virtual network (ACI Spot containers overview).
+    if (priority === 'Spot' && props.subnetIds.length > 0) {
+      return cloudError(400, 'SpotPriorityNotSupportedWithVirtualNetwork',
+        `The container group '${name}' has priority 'Spot' and subnetIds: Spot container groups cannot be deployed into a virtual network.`);
+    }
   }
   const total: Totals = { cpu: 0, memoryInGB: 0 };
   const seen = new Set<string>();

@@ -1,7 +1,7 @@
 // Batch data-plane authentication: Shared Key (HMAC of the rebuilt string to sign) or an AAD bearer
 // token for https://batch.core.windows.net.
 import type { EmuRequest, EmulatorContext } from '../context';
-import { audienceAllowed } from '../tokens';
+import { allowedAudiences, audienceAllowed } from '../tokens';
 import { BatchHttpError } from './errors';
 import { checkSharedKey } from './shared-key';
 
@@ -13,7 +13,9 @@ export function authenticate(req: EmuRequest, ctx: EmulatorContext): void {
   }
   if (/^Bearer\s/i.test(authorization)) {
     const claims = ctx.tokens.verify(authorization.replace(/^Bearer\s+/i, '').trim());
-    if (!claims || !audienceAllowed(claims, 'batch')) {
+    // A Batch account accepts tokens for its own cloud's Batch resource only.
+    const audiences = ctx.seed.batchResource ? [ctx.seed.batchResource] : allowedAudiences('batch');
+    if (!claims || !audienceAllowed(claims, 'batch', audiences)) {
       throw new BatchHttpError(401, 'AuthenticationFailed', 'Server failed to authenticate the request. The access token is invalid or has the wrong audience.');
     }
     return;

@@ -1,7 +1,8 @@
 // Runs Batch tasks: a task whose job's pool exists is scheduled (active → preparing → running →
 // completed); a container task runs its image through the container runner, `commandLine: ""`
 // meaning the image's entrypoint. Tasks of a job whose pool does not exist stay active, as on the
-// real service. Node capacity is not modelled: every schedulable task starts.
+// real service. A container task's user decides who the entrypoint is: only a pool-scope admin
+// auto-user is root in the container (Linux); Windows container tasks need admin elevation.
 import type { ContainerHandle, EmulatorContext } from '../context';
 import { startDelayMs } from '../containers';
 import type { BatchJobRecord, BatchTaskRecord, ContainerRecord } from '../store';
@@ -15,6 +16,42 @@ const FAILURE_EXIT_CODE = {
   message: 'The task exited with an exit code representing a failure',
   details: [{ name: 'Message', value: 'The task exited with an exit code representing a failure' }],
 };
+
+/** The documented rule has no published error; the emulator's wording of it (see emulator/README.md). */
+const WINDOWS_NONADMIN = {
+  category: 'usererror' as const,
+  code: 'ContainerTaskNotElevated',
+  message: 'Container tasks on Windows must run with elevation level admin.',
+};
+
+interface UserIdentity {
+  username?: unknown;
+  autoUser?: { scope?: unknown; elevationLevel?: unknown };
+}
+
+/**
+ * Who the container's first process is for a task's userIdentity. Batch maps the task's user into a
+ * Linux container: only an auto-user of pool scope with admin elevation is root there; the default
+ * (no userIdentity) is the pool-scope nonadmin auto-user.
+ */
+export function containerUser(identity: unknown): 'root' | 'unprivileged' {
+  const auto = (identity as UserIdentity | undefined)?.autoUser;
+  if (!auto || (identity as UserIdentity).username !== undefined) return 'unprivileged';
+  const scope = typeof auto.scope === 'string' ? auto.scope.toLowerCase() : 'pool';
+  const elevation = typeof auto.elevationLevel === 'string' ? auto.elevationLevel.toLowerCase() : 'nonadmin';
+  return scope === 'pool' && elevation === 'admin' ? 'root' : 'unprivileged';
+}
+
+function isAdmin(identity: unknown): boolean {
+  const level = (identity as UserIdentity | undefined)?.autoUser?.elevationLevel;
+  return typeof level === 'string' && level.toLowerCase() === 'admin';
+}
+
+/** A pool's node OS, from its image's node agent SKU (`batch.node.windows amd64`, `batch.node.ubuntu 20.04`). */
+export function poolIsWindows(pool: { extra: Record<string, unknown> } | undefined): boolean {
+  const vm = pool?.extra.virtualMachineConfiguration as { nodeAgentSKUId?: unknown } | undefined;
+  return typeof vm?.nodeAgentSKUId === 'string' && vm.nodeAgentSKUId.toLowerCase().startsWith('batch.node.windows');
+}
 
 interface EnvironmentSetting {
   name?: unknown;
@@ -71,6 +108,10 @@ export class BatchTaskRunner {
       });
       return;
     }
+    if (settings && poolIsWindows(findPool(ctx.store, job.poolId)) && !isAdmin(body.userIdentity)) {
+      this.complete(ctx, task, undefined, WINDOWS_NONADMIN);
+      return;
+    }
     const env: Record<string, string> = {
       AZ_BATCH_ACCOUNT_NAME: ctx.seed.batchAccountName,
       AZ_BATCH_ACCOUNT_URL: ctx.urls.batch,
@@ -91,6 +132,7 @@ export class BatchTaskRunner {
         // A container task with an empty command line runs the image's entrypoint.
         command: commandLine || !settings ? ['/bin/sh', '-c', commandLine] : undefined,
         record,
+        user: containerUser(body.userIdentity),
         onExit: (exitCode) => {
           this.handles.delete(task);
           const ended = this.ending.delete(task);

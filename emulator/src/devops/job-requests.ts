@@ -64,7 +64,12 @@ export function listJobRequests(call: Call, poolIdText: string): Reply {
   const jobId = req.query.get('jobId');
   if (jobId) requests = requests.filter((r) => r.jobId.toLowerCase() === jobId.toLowerCase());
 
-  // Paging: the token is the first request id of the next page.
+  // completedRequestCount selects the server's "requests for agents" parameter set (node-api's
+  // getAgentRequestsForAgent(s); KEDA's fetchUnfinishedJobsOnly): one unpaged answer, $top and
+  // continuationToken play no part in it.
+  if (completedCount !== undefined) return json(wrapped(requests.map((r) => requestWire(ctx, r))));
+
+  // Paging ($top, continuationToken: node-api's getAgentRequests): the token is the first request id of the next page.
   const token = req.query.get('continuationToken');
   if (token) requests = requests.filter((r) => r.requestId >= parseId(token, 'continuationToken'));
   const topText = req.query.get('$top');

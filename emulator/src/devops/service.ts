@@ -10,7 +10,7 @@ import { getJobRequest, listJobRequests, updateJobRequest } from './job-requests
 import { areaLocations } from './locations';
 import { handleTokenRequest } from './oauth';
 import { createOidcToken } from './oidc';
-import { getPool, listPools } from './pools';
+import { addPool, getPool, listPools } from './pools';
 import { RateLimiter } from './rate-limit';
 import { getResourceUsage } from './resource-usage';
 import { reportSecretsSeen } from './secrets-seen';
@@ -52,7 +52,7 @@ function route(method: string, segments: string[]): Handler | undefined {
   const rest = lower.slice(2);
   if (rest[0] === 'resourceusage' && rest.length === 1) return byMethod(method, { GET: getResourceUsage });
   if (rest[0] !== 'pools') return undefined;
-  if (rest.length === 1) return byMethod(method, { GET: listPools });
+  if (rest.length === 1) return byMethod(method, { GET: listPools, POST: addPool });
   if (rest.length === 2) return byMethod(method, { GET: (call) => getPool(call, poolId) });
   const sub = rest[2];
   if (rest.length === 3) {

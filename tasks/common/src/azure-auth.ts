@@ -9,12 +9,33 @@ import { type AzureConnection, DEFAULT_AUTHORITY } from './params/azure-connecti
 import type { TlsSettings } from './agent-tls';
 import { type CoreProxySettings, toCoreProxySettings } from './proxy';
 import { proxyWithTlsPolicy } from './proxy-tls-agent';
+import { isTransient, withRetry } from './retry';
 import type { ProxyConfig } from './task-io';
 
 /** Azure DevOps' Entra application id: tokens for it authenticate to Azure DevOps REST and register agents. */
 export const DEVOPS_RESOURCE = '499b84ac-1321-427f-aa17-267ca6975798';
 export const DEVOPS_SCOPE = `${DEVOPS_RESOURCE}/.default`;
-export const BATCH_SCOPE = 'https://batch.core.windows.net/.default';
+
+/**
+ * The Batch resource of each cloud, by the connection's environment name and by the Batch account
+ * URL's domain (Azure/azure-cli src/azure-cli-core/azure/cli/core/cloud.py, batch_resource_id).
+ */
+const BATCH_CLOUDS: ReadonlyArray<{ environment: string; domain: string; resource: string }> = [
+  { environment: 'azurecloud', domain: '.batch.azure.com', resource: 'https://batch.core.windows.net/' },
+  { environment: 'azureusgovernment', domain: '.batch.usgovcloudapi.net', resource: 'https://batch.core.usgovcloudapi.net/' },
+  { environment: 'azurechinacloud', domain: '.batch.chinacloudapi.cn', resource: 'https://batch.chinacloudapi.cn/' },
+];
+
+/**
+ * The token scope for a Batch account: from the account URL's domain when it names a known cloud,
+ * else from the connection's environment, else the public cloud's.
+ */
+export function batchScope(accountUrl: string, environment?: string): string {
+  const host = new URL(accountUrl).hostname.toLowerCase();
+  const byDomain = BATCH_CLOUDS.find((c) => host.endsWith(c.domain));
+  const byEnvironment = BATCH_CLOUDS.find((c) => c.environment === environment?.toLowerCase());
+  return scopeFor((byDomain ?? byEnvironment ?? BATCH_CLOUDS[0]).resource);
+}
 /** Tokens with less than this left are renewed before use. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -28,10 +49,13 @@ export function armScope(connection: AzureConnection): string {
 }
 
 /** Options every ARM client gets: the connection's endpoint and audience (the SDK's defaults only fit public Azure). */
-export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig, tls?: TlsSettings): { endpoint: string; credentialScopes: string[] } & CoreNetworkOptions {
+export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig, tls?: TlsSettings): { endpoint: string; credentialScopes: string[]; retryOptions: { maxRetries: number } } & CoreNetworkOptions {
   return {
     endpoint: connection.armUrl.replace(/\/+$/, ''),
     credentialScopes: [armScope(connection)],
+    // One retry layer: the provider's retryCloudCall. The SDK's own (3 more attempts per call) multiplied
+    // it: a persistent ARM 500 made 24 PUTs per agent.
+    retryOptions: { maxRetries: 0 },
     ...coreNetworkOptions(proxy, tls),
   };
 }
@@ -54,12 +78,31 @@ export function needsInstanceDiscoveryDisabled(authorityHost: string): boolean {
   return new URL(authorityHost).host.toLowerCase() !== new URL(DEFAULT_AUTHORITY).host;
 }
 
+/** Attempts of one token request: the token service's transient failures are retried here, the one retry layer for Entra. */
+export const TOKEN_ATTEMPTS = 5;
+
+/**
+ * A token request worth another attempt: a transient answer (429, 5xx, a reset connection) of the
+ * token service or of its metadata document. @azure/identity wraps these in its own errors, so the
+ * status is read from them, their causes and, last, their message. Refused credentials (400, 401:
+ * invalid_client ...) are permanent.
+ */
+export function isTransientTokenError(error: unknown): boolean {
+  if (isTransient(error)) return true;
+  const e = error as { statusCode?: number; name?: string; message?: string; errorResponse?: { error?: string } } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'CredentialUnavailableError' || e.name === 'AbortError') return false;
+  if (typeof e.statusCode === 'number') return e.statusCode === 429 || e.statusCode >= 500;
+  if (e.errorResponse?.error && /^(invalid_|unauthorized_|access_denied|interaction_required)/.test(e.errorResponse.error)) return false;
+  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable|endpoints_resolution_error/i.test(String(e.message ?? ''));
+}
+
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
 export class RefreshingCredential implements TokenCredential {
   private readonly cache = new Map<string, AccessToken>();
   private readonly pending = new Map<string, Promise<AccessToken>>();
 
-  constructor(private readonly inner: TokenCredential, private readonly clock: Clock = systemClock) {}
+  constructor(private readonly inner: TokenCredential, private readonly clock: Clock = systemClock, private readonly deadline?: () => number | undefined) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     const key = [scopes].flat().sort().join(' ');
@@ -68,7 +111,19 @@ export class RefreshingCredential implements TokenCredential {
     let request = this.pending.get(key);
     if (!request) {
       request = (async () => {
-        const token = await this.inner.getToken(scopes, options);
+        let attempts = 0;
+        const token = await withRetry(() => {
+          attempts++;
+          return this.inner.getToken(scopes, options);
+        }, {
+          clock: this.clock, signal: options?.abortSignal as AbortSignal | undefined, deadline: this.deadline?.(), maxAttempts: TOKEN_ATTEMPTS, isRetryable: isTransientTokenError,
+        }).catch((error: unknown) => {
+          // Retried here already: a TaskError, so no caller's retry multiplies the attempts.
+          if (attempts > 1 && isTransientTokenError(error)) {
+            throw new CloudError('Microsoft Entra ID', `The token service failed ${attempts} times in a row: ${describeError(error)}`, undefined, undefined, { cause: error });
+          }
+          throw error;
+        });
         if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${key}`);
         this.cache.set(key, token);
         return token;
@@ -86,6 +141,8 @@ export interface CredentialDeps {
   /** The agent's CA and client certificate (Agent.CAInfo...). */
   tls?: TlsSettings;
   clock?: Clock;
+  /** Epoch ms after which no token request is retried (the task's deadline). */
+  deadline?: () => number | undefined;
 }
 
 type IdentityModule = typeof import('@azure/identity');
@@ -113,6 +170,8 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
   const options = {
     authorityHost: connection.authorityHost,
     disableInstanceDiscovery: needsInstanceDiscoveryDisabled(connection.authorityHost),
+    // One retry layer: RefreshingCredential retries transient failures (metadata document included).
+    retryOptions: { maxRetries: 0 },
     ...coreNetworkOptions(deps.proxy, deps.tls),
   };
   const tenantId = connection.tenantId ?? '';
@@ -153,7 +212,7 @@ export function createAzureCredential(connection: AzureConnection, deps: Credent
       return inner.getToken(scopes, options);
     },
   };
-  return new RefreshingCredential(lazy, deps.clock);
+  return new RefreshingCredential(lazy, deps.clock, deps.deadline);
 }
 
 /** Turns an Entra failure into a message naming the connection. */

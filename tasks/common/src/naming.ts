@@ -26,28 +26,29 @@ export function validateNamePrefix(prefix: string, input = 'namePrefix'): void {
   }
 }
 
+/** The longest run value of the same kind as `run`: ids (Build.BuildId, Release.DeploymentId) are Int32, so up to 10 digits. */
+export function longestRunLike(run: string): string {
+  return run.replace(/\d+$/, '9'.repeat(10));
+}
+
 /**
  * The names of `count` agents of one job: index 0 .. count-1. Fails with a clear message when the
- * prefix makes the longest name exceed 63 characters.
+ * prefix could make a name exceed 63 characters for any run id of up to 10 digits, not only today's,
+ * so a pipeline that works today does not break when its ids grow.
  */
 export function agentNames(prefix: string, runId: string, jobId: string, count: number): string[] {
   validateNamePrefix(prefix);
   const run = runId.toLowerCase();
-  if (!/^[a-z0-9]+$/.test(run)) {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(run)) {
     throw new InputError('Build.BuildId', `The run id must be letters and digits to name agents; got '${runId}'`);
   }
   const stem = `${prefix}-${run}-${jobKey(jobId)}-`;
-  const longest = `${stem}${Math.max(0, count - 1)}`;
+  const longest = `${prefix}-${longestRunLike(run)}-${jobKey(jobId)}-${Math.max(0, count - 1)}`;
   if (longest.length > MAX_NAME_LENGTH) {
     const room = prefix.length - (longest.length - MAX_NAME_LENGTH);
     throw new InputError('namePrefix',
-      `Input 'namePrefix' makes the agent name '${longest}' ${longest.length} characters long, over the limit of ${MAX_NAME_LENGTH} ` +
+      `Input 'namePrefix' would make agent names such as '${longest}' (a run id of 10 digits) ${longest.length} characters long, over the limit of ${MAX_NAME_LENGTH} ` +
       `for container group names; use a prefix of at most ${Math.max(1, room)} characters`);
   }
   return Array.from({ length: count }, (_, index) => `${stem}${index}`);
-}
-
-/** The common start of every agent name of a run (all jobs), used to recognise a run's agents. */
-export function runNamePrefix(prefix: string, runId: string): string {
-  return `${prefix}-${runId.toLowerCase()}-`;
 }

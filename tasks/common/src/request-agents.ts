@@ -11,8 +11,8 @@ import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
-/** Deletes in flight at once: ARM and Batch throttle bursts of writes. */
-export const DELETE_CONCURRENCY = 8;
+/** Deletes and reads in flight at once (creates: CREATES_IN_FLIGHT): ARM and Batch throttle bursts. */
+export const CREATE_CONCURRENCY = 8;
 /**
  * Creates in flight at once, long-running operations included: the ACI provider bounds its PUTs by
  * ARM's throttling (armWriteLimit), so no create waits for another's operation before it begins.
@@ -35,6 +35,9 @@ export interface RequestDeps {
 export type RequestPlan = Pick<RequestParams,
   'agentPool' | 'image' | 'osType' | 'cpu' | 'memoryGB' | 'idleTimeoutMinutes' | 'keepFailedMinutes' | 'capabilities' | 'tags' | 'names'> & {
   runId: string;
+  runKind?: 'build' | 'release';
+  /** System.TeamProjectId. */
+  project?: string;
   organizationUrl: string;
 };
 
@@ -67,6 +70,8 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     cpu: plan.cpu,
     memoryGB: plan.memoryGB,
     runId: plan.runId,
+    runKind: plan.runKind,
+    project: plan.project,
     idleTimeoutMinutes: plan.idleTimeoutMinutes,
     keepFailedMinutes: plan.keepFailedMinutes,
     capabilities: plan.capabilities,
@@ -75,6 +80,8 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   });
 
   const attempted = new Set<string>();
+  /** Creates that have returned (created or failed): the rest may still land after a cancellation. */
+  const settled = new Set<string>();
   let done = 0;
   const cancelled = () => new CancelledError('RequestEphemeralAgent was cancelled; removing the agents it created.');
   const createOne = async (spec: AgentSpec): Promise<CreatedAgent> => {
@@ -87,7 +94,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     }
     if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await provider.create(spec, secret);
+    const created = await provider.create(spec, secret).finally(() => settled.add(spec.name));
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
@@ -120,47 +127,93 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   for (const { r, name } of failures) {
     if (!isCancellation(r.reason)) log.error(`Agent ${name}: ${describeError(r.reason)}`);
   }
-  await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps);
   const cancellation = failures.find((f) => isCancellation(f.r.reason));
+  if (cancellation) {
+    // A create sent before the cancellation may still land: wait for those in flight (within the
+    // cancellation grace) so the cleanup below finds what they made.
+    await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
+  }
+  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, cancellation ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined);
   if (cancellation) throw cancelled();
   const first = failures[0];
+  const kept = left.length === 0 ? 'so none were kept' : `and what was made could not all be removed: ${left.join('; ')} (ReleaseEphemeralAgent removes it)`;
   throw new AggregateTaskError(
     failures.length === 1
-      ? `Agent ${first.name} could not be provisioned, so none were kept: ${describeError(first.r.reason)}`
-      : `${failures.length} of ${specs.length} agents could not be provisioned, so none were kept. First error (${first.name}): ${describeError(first.r.reason)}`,
+      ? `Agent ${first.name} could not be provisioned, ${kept}: ${describeError(first.r.reason)}`
+      : `${failures.length} of ${specs.length} agents could not be provisioned, ${kept}. First error (${first.name}): ${describeError(first.r.reason)}`,
     failures.map((f) => f.r.reason),
   );
 }
 
-/** All or nothing: removes every container/task this run of the task attempted, then their registrations. */
-async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps): Promise<void> {
+/** How long a cancelled request waits for creates in flight: the agent's cancellation grace, less time for the deletes. */
+export const IN_FLIGHT_GRACE_MS = 5_000;
+const IN_FLIGHT_POLL_MS = 500;
+
+/** Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. */
+async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<void> {
+  if (names.length === 0) return;
+  const deadline = deps.clock.now() + IN_FLIGHT_GRACE_MS;
+  await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
+    while (!settled.has(name) && deps.clock.now() < deadline) {
+      if (await deps.provider.get(name).catch(() => undefined)) return;
+      await deps.clock.sleep(Math.min(IN_FLIGHT_POLL_MS, Math.max(0, deadline - deps.clock.now())));
+    }
+  });
+}
+
+/**
+ * All or nothing: removes every container/task this run of the task attempted, then their
+ * registrations. After a cancellation (`relist`), the run's resources are listed once more and
+ * this job's that a late create made are removed too. Returns what is left, each with the reason.
+ */
+async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps,
+  relist?: { runId: string; names: readonly string[] }): Promise<string[]> {
   const { provider, devops, log } = deps;
   const loc = deps.loc ?? formatFallback;
-  if (names.length === 0) return;
+  const left: string[] = [];
+  if (names.length === 0) return left;
   log.group(loc('RemovingCreated', 'Removing %d agent(s) created by this task', names.length));
   try {
     // Containers first, so no agent can register again after its registration is deleted.
-    const deletions = await mapSettled(names, DELETE_CONCURRENCY, async (name) => {
+    const deletions = await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
       if (keepFailedMinutes > 0) {
         const status = await provider.get(name);
         if (status?.state === 'failed') {
           log.warning(loc('KeptFailed', 'Agent %s: keeping its failed container for %d minutes for investigation (keepFailedMinutes); ReleaseEphemeralAgent or a sweeper removes it later.', name, keepFailedMinutes));
-          return false;
+          return 'kept';
         }
       }
       return provider.delete(name);
     });
     deletions.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
+      if (d.status === 'rejected') {
+        log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
+        left.push(`the container/task of ${names[i]}`);
+      } else if (d.value === 'kept') {
+        left.push(`the failed container/task of ${names[i]} (kept for keepFailedMinutes)`);
+      }
     });
+    if (relist) {
+      const ours = new Set(relist.names.map((n) => n.toLowerCase()));
+      const late = (await provider.listByRun(relist.runId)).filter((r) => ours.has(r.name.toLowerCase()));
+      const lateDeletions = await mapSettled(late, CREATE_CONCURRENCY, (r) => provider.delete(r.name));
+      lateDeletions.forEach((d, i) => {
+        if (d.status === 'rejected') left.push(`the container/task of ${late[i].name}`);
+      });
+    }
     const agents = await devops.listAgents(poolId, { names });
-    const registrations = await mapSettled(agents, DELETE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
+    const registrations = await mapSettled(agents, CREATE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
     registrations.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
+      if (d.status === 'rejected') {
+        log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
+        left.push(`the registration of ${agents[i].name}`);
+      }
     });
   } catch (error) {
     log.warning(loc('CleanupIncomplete', 'Cleanup was incomplete: %s. ReleaseEphemeralAgent (condition: always()) removes what is left.', describeError(error)));
+    left.push(`possibly more (cleanup stopped: ${describeError(error)})`);
   } finally {
     log.endGroup();
   }
+  return left;
 }

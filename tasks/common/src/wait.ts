@@ -6,6 +6,7 @@ import { type Clock, throwIfAborted } from './clock';
 import { mapSettled } from './concurrency';
 import type { AgentPoolClient } from './devops/agent-pool-client';
 import { describeError, isCancellation, TaskError } from './errors';
+import { factsFromCapabilities, factsOfResource, isOwnedBy, type Owner, whyNotOwned } from './ownership';
 import type { AgentProvider, AgentStatus } from './providers/provider';
 import { hasEnded } from './providers/provider';
 import type { RequestBudget } from './request-budget';
@@ -27,7 +28,7 @@ export interface WaitIntervals {
 export const DEFAULT_INTERVALS: WaitIntervals = { devopsFastMs: 750, devopsSlowMs: 15_000, devopsBlindMs: 3_000, cloudMs: 1_000 };
 
 /** What waiting uses: the clients, the clock, the log. */
-export interface WaitServices {
+export interface WaitDeps {
   devops: AgentPoolClient;
   provider?: AgentProvider;
   budget: RequestBudget;
@@ -38,10 +39,14 @@ export interface WaitServices {
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
+  /** When the task started (epoch ms); defaults to now. */
+  start?: number;
 }
 
-export interface WaitOptions extends WaitServices {
+export interface WaitOptions extends WaitDeps {
   poolId: number;
+  /** Whose agents these are: a registration or container of a wanted name that is not theirs is left alone and never counted. */
+  owner?: Owner;
   names: readonly string[];
   /** When waiting started (epoch ms): time to online is measured from here. */
   start: number;
@@ -72,8 +77,8 @@ export async function diagnose(names: readonly string[], provider: AgentProvider
     return names.map((n) => `Agent ${n}: not online. Give the task 'azureSubscription' (and the provider inputs) to see its container's state and log.`).join('\n');
   }
   const parts = await mapSettled(names, 4, async (name) => {
-    const status = known.get(name) ?? (await provider.get(name));
-    if (!status) return `Agent ${name}: its container or task does not exist (deleted, or never created).`;
+    const status = known.has(name) ? known.get(name) : await provider.get(name);
+    if (!status) return `Agent ${name}: its container or task does not exist (deleted, or never created; one of the same name that is not this run's does not count).`;
     const lines = [`Agent ${name} (${status.where}): ${status.state} — ${status.detail}${status.exitCode !== undefined ? `, exit code ${status.exitCode}` : ''}`];
     if (status.failure) lines.push(`  Failure: ${status.failure}`);
     if (status.events.length > 0) lines.push('  Events:', ...status.events.slice(-10).map((e) => `    ${e}`));
@@ -98,6 +103,13 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
   let lastDevops = -Infinity;
   const cloudInterval = Math.max(intervals.cloudMs, Math.min(10_000, options.names.length * 250));
 
+  const warnedForeign = new Set<string>();
+  const warnForeign = (what: string, why: string) => {
+    if (warnedForeign.has(what)) return;
+    warnedForeign.add(what);
+    log.warning(loc('NotOurs', '%s has a name this task waits for but is left alone: %s.', what, why));
+  };
+
   const fail = async (message: string): Promise<never> => {
     const names = [...pending];
     throw new WaitFailure(message, await diagnose(names, provider, options.mask, options.logLines, statuses), online, names);
@@ -117,7 +129,13 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
       const failed: string[] = [];
       const firstRound = statuses.size === 0;
       let started = false;
-      results.forEach((result, i) => {
+      const owned = results.map((result): PromiseSettledResult<AgentStatus | undefined> => {
+        if (result.status !== 'fulfilled' || !result.value || !options.owner || isOwnedBy(factsOfResource(result.value), options.owner)) return result;
+        // Someone else's container of this name: never diagnosed, never counted.
+        warnForeign(`${result.value.name} (${result.value.where})`, whyNotOwned(factsOfResource(result.value), options.owner));
+        return { status: 'fulfilled', value: undefined };
+      });
+      owned.forEach((result, i) => {
         if (result.status === 'fulfilled') {
           started ||= !firstRound && statuses.get(names[i])?.state !== 'running' && result.value?.state === 'running';
           statuses.set(names[i], result.value);
@@ -152,11 +170,15 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
     const devopsDue = Math.max(lastDevops + devopsInterval, budget.nextAllowedAt());
     if (now >= devopsDue) {
       lastDevops = now;
-      const agents = await devops.listAgents(options.poolId, { names: [...pending] });
+      const agents = await devops.listAgents(options.poolId, { names: [...pending], includeCapabilities: options.owner !== undefined });
       const seenAt = clock.now();
       for (const agent of agents) {
         const name = options.names.find((n) => n.toLowerCase() === agent.name.toLowerCase());
         if (!name || !pending.has(name)) continue;
+        if (options.owner && !isOwnedBy(factsFromCapabilities(agent.capabilities), options.owner)) {
+          warnForeign(`Agent ${agent.name}`, whyNotOwned(factsFromCapabilities(agent.capabilities), options.owner));
+          continue;
+        }
         if (agent.online && agent.enabled) {
           pending.delete(name);
           const entry = { name, onlineAfterMs: seenAt - options.start, where: statuses.get(name)?.where };
@@ -183,13 +205,10 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
 // WaitForAgent's use case: block until every named agent is online and enabled.
 export interface WaitPlan {
   agentPool: string;
+  /** Whose agents to wait for (the pool is the one found by name). */
+  owner?: Omit<Owner, 'pool'>;
   agentNames: readonly string[];
   timeoutMinutes: number;
-}
-
-export interface WaitDeps extends WaitServices {
-  /** When the task started (epoch ms); defaults to now. */
-  start?: number;
 }
 
 export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<AgentOnline[]> {
@@ -199,5 +218,6 @@ export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<Age
   deps.log.info(loc('Waiting', "Waiting up to %d minutes for %d agent(s) in pool '%s': %s", plan.timeoutMinutes, plan.agentNames.length, plan.agentPool, plan.agentNames.join(', ')));
   const pool = await deps.devops.findPool(plan.agentPool);
   const { start: _started, ...services } = deps;
-  return waitUntilOnline({ ...services, loc, poolId: pool.id, names: plan.agentNames, start, deadline, timeoutMinutes: plan.timeoutMinutes });
+  const owner = plan.owner ? { ...plan.owner, pool: pool.name } : undefined;
+  return waitUntilOnline({ ...services, loc, poolId: pool.id, owner, names: plan.agentNames, start, deadline, timeoutMinutes: plan.timeoutMinutes });
 }

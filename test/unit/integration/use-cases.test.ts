@@ -139,7 +139,7 @@ describe('use cases against the emulator', function () {
 
   it('Batch with Entra authentication and PAT registration', async () => {
     const batch = { provider: 'batch', batchAccountUrl: emu.urls.batch, batchPoolId: emu.seed.batchPoolId };
-    await requestWaitRunRelease({ ...batch, registration: 'pat', registrationToken: emu.seed.pat, devopsAuthentication: 'azureServiceConnection' }, batch);
+    await requestWaitRunRelease({ ...batch, registration: 'pat', registrationToken: emu.seed.pat, devopsAuthentication: 'azureServiceConnection', allowReadableTokenOnBatch: 'true' }, batch);
   });
 
   it('rides out throttling and server errors (429 with Retry-After, 503, connection reset)', async () => {

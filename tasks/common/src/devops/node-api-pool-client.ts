@@ -37,6 +37,8 @@ const ONLINE = 2; // TaskAgentStatus.Online
 /** Location id of distributedtask jobrequests; the server pages them 200 at a time. */
 const JOB_REQUESTS_LOCATION = 'fc825784-c92a-4299-9221-998a02d1b54f';
 const JOB_REQUESTS_PAGE = 200;
+/** At most this many pages of all job requests (2000 requests) are read. */
+export const MAX_JOB_REQUEST_PAGES = 10;
 const CONTINUATION_HEADER = 'x-ms-continuationtoken';
 
 function toDate(value: unknown): Date | undefined {
@@ -186,44 +188,50 @@ export class NodeApiAgentPoolClient implements AgentPoolClient {
     }
   }
 
+  /**
+   * One GET of the jobrequests route with `query`, through node-api's REST client: node-api's own
+   * getAgentRequests drops the `x-ms-continuationtoken` header the server pages with.
+   */
+  private async jobRequestsPage(operation: string, poolId: number, query: Record<string, string | number | undefined>): Promise<{ list: TaskAgentJobRequest[]; next?: string }> {
+    return this.call(operation, async (api) => {
+      const version = await api.vsoClient.getVersioningData('7.2-preview.1', 'distributedtask', JOB_REQUESTS_LOCATION, { poolId }, query);
+      const response = await api.rest.get<{ value?: TaskAgentJobRequest[] }>(version.requestUrl as string,
+        api.createRequestOptions('application/json', version.apiVersion));
+      const headers = (response.headers ?? {}) as Record<string, string | string[] | undefined>;
+      const next = headers[CONTINUATION_HEADER];
+      return { list: response.result?.value ?? [], next: (Array.isArray(next) ? next[0] : next) || undefined };
+    });
+  }
+
+  /**
+   * Every request of the pool, as node-api's getAgentRequests asks for them (`$top` and
+   * `continuationToken`), following the continuation header for at most MAX_JOB_REQUEST_PAGES pages
+   * and never twice with the same token.
+   */
   async listJobRequests(poolId: number): Promise<JobRequest[]> {
     const all: JobRequest[] = [];
+    const seen = new Set<string>();
     let token: string | undefined;
-    for (let page = 0; page < 1000; page++) {
-      const list = await this.call('listing of job requests', (api) => api.getAgentRequests(poolId, 200, token));
-      for (const request of list ?? []) all.push(toJobRequest(request));
-      token = (list as { continuationToken?: string } | null)?.continuationToken;
-      if (!token) break;
+    for (let page = 0; page < MAX_JOB_REQUEST_PAGES; page++) {
+      const { list, next } = await this.jobRequestsPage('listing of job requests', poolId, { $top: JOB_REQUESTS_PAGE, continuationToken: token });
+      for (const request of list) all.push(toJobRequest(request));
+      if (!next || seen.has(next)) break;
+      seen.add(next);
+      token = next;
     }
     return all;
   }
 
   /**
-   * node-api's getAgentRequests drops the `x-ms-continuationtoken` header and cannot ask for
-   * completedRequestCount=0, so this reads the same route through node-api's REST client.
+   * The pool's unfinished requests in one GET with `completedRequestCount=0` alone, the parameter set
+   * node-api's getAgentRequestsForAgents uses and KEDA's azure-pipelines scaler sends
+   * (fetchUnfinishedJobsOnly). That answer is not paged; a service that pages it anyway (a
+   * continuation header) costs this one page, and the count is a lower bound.
    */
   async listOpenJobRequests(poolId: number): Promise<OpenJobRequests> {
-    const all: JobRequest[] = [];
-    let token: string | undefined;
-    let lastLength = 0;
-    let pages = 0;
-    while (pages < 1000) {
-      const page = await this.call('listing of queued job requests', async (api) => {
-        const version = await api.vsoClient.getVersioningData('7.2-preview.1', 'distributedtask', JOB_REQUESTS_LOCATION, { poolId },
-          { $top: JOB_REQUESTS_PAGE, completedRequestCount: 0, continuationToken: token });
-        const response = await api.rest.get<{ value?: TaskAgentJobRequest[] }>(version.requestUrl as string,
-          api.createRequestOptions('application/json', version.apiVersion));
-        const headers = (response.headers ?? {}) as Record<string, string | string[] | undefined>;
-        const next = headers[CONTINUATION_HEADER];
-        return { list: response.result?.value ?? [], next: Array.isArray(next) ? next[0] : next };
-      });
-      pages++;
-      lastLength = page.list.length;
-      for (const request of page.list) all.push(toJobRequest(request));
-      token = page.next || undefined;
-      if (!token) break;
-    }
-    return { requests: all, lowerBound: !token && lastLength >= JOB_REQUESTS_PAGE, pages };
+    const { list, next } = await this.jobRequestsPage('listing of queued job requests', poolId, { completedRequestCount: 0 });
+    const requests = list.map(toJobRequest).filter((r) => !r.finishTime);
+    return { requests, lowerBound: next !== undefined, pages: 1 };
   }
 
   async resourceUsage(): Promise<ResourceUsage> {

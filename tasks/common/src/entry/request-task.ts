@@ -13,7 +13,10 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
     const params = readRequestParams(io);
     const credential = context.credential(params.connection, params.pipeline);
     const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
-    const outcome = await requestAgents({ ...params, runId: params.pipeline.runId, organizationUrl: organizationUrlOf(params.registration, params.pipeline) }, {
+    const outcome = await requestAgents({
+      ...params, runId: params.pipeline.runId, runKind: params.pipeline.runKind, project: params.pipeline.projectId ?? '',
+      organizationUrl: organizationUrlOf(params.registration, params.pipeline),
+    }, {
       provider: context.provider(params.provider, params.connection, credential),
       devops: context.devopsClient(params.devops, params.pipeline, credential),
       registrationSecret: async () => (await mint()).token,

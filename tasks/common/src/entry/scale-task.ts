@@ -1,9 +1,8 @@
 // ScaleAgentPool end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
 import { randomBytes } from 'node:crypto';
-import { lazily, organizationUrlOf, TaskContext } from '../composition';
+import { organizationUrlOf, TaskContext } from '../composition';
 import { createDevOpsTokenSource } from '../devops/token-source';
 import { readScaleParams } from '../params/scale-params';
-import type { BatchPoolOperations, BatchProvider } from '../providers/batch';
 import { scalePool } from '../scaler/scale-pool';
 import { scaleSummary } from '../scaler/scale-summary';
 import type { TaskIO } from '../task-io';
@@ -31,16 +30,15 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
       capabilities: params.capabilities,
       tags: params.tags,
       organizationUrl: organizationUrlOf(params.registration, params.pipeline),
+      project: params.pipeline.projectId ?? '',
       runId: params.pipeline.runId,
       // Unique per run of the task: two runs at once tell their creates apart by it.
       owner: `${params.pipeline.runId}-${randomBytes(3).toString('hex')}`,
-      batchAutoscale: params.provider.kind === 'batch' && params.autoscale ? { poolId: params.provider.poolId, formula: params.autoscale.formula } : undefined,
     }, {
       provider,
       devops: context.devopsClient(params.devops, params.pipeline, credential),
       registrationSecret: async () => (await mint()).token,
-      // Only autoscale needs the pool operations; asking for them early would load the SDK before the first request.
-      batchPool: provider.kind === 'batch' && params.autoscale ? lazily(() => poolOperationsOf(provider as BatchProvider)) : undefined,
+      autoscaler: params.autoscale ? context.poolAutoscaler(params.provider, params.autoscale.formula, params.connection, credential) : undefined,
       log: io,
       clock: context.clock,
       signal: context.signals.cancel,
@@ -53,10 +51,4 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
     const message = `Pool '${outcome.pool}': ${outcome.provisioned} agent(s) created, ${outcome.removed} removed, target ${outcome.desired} after ${outcome.passes} pass(es).`;
     io.setResult(outcome.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', outcome.issues.length > 0 ? `${message} ${outcome.issues.length} issue(s): ${outcome.issues[0]}` : message);
   });
-}
-
-function poolOperationsOf(provider: BatchProvider): BatchPoolOperations {
-  const operations = provider.poolOperations();
-  if (!operations) throw new Error('The Batch client has no pool operations');
-  return operations;
 }

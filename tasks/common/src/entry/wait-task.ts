@@ -1,5 +1,5 @@
 // WaitForAgent end to end over any TaskIO.
-import { TaskContext } from '../composition';
+import { organizationUrlOf, TaskContext } from '../composition';
 import { readWaitParams } from '../params/wait-params';
 import { RequestBudget } from '../request-budget';
 import { formatDuration, waitSummary } from '../summary';
@@ -24,7 +24,8 @@ export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>
     const credential = context.credential(params.connection, params.pipeline);
     const provider = params.provider ? context.provider(params.provider, params.connection, credential, () => deadline) : undefined;
     try {
-      const online = await waitForAgents(params, {
+      const owner = { organization: organizationUrlOf(params.devops, params.pipeline), project: params.pipeline.projectId ?? '', runKind: params.pipeline.runKind, run: params.pipeline.runId };
+      const online = await waitForAgents({ ...params, owner }, {
         devops: context.devopsClient(params.devops, params.pipeline, credential, { onRequest: () => budget.record(), deadline: () => deadline }),
         provider,
         budget,

@@ -59,8 +59,23 @@ export interface AgentRegistration {
   devops: DevOpsAuth;
 }
 
+/** The opt-in for a PAT or job token on Batch, whose task environment anyone with read access can read. */
+export const ALLOW_READABLE_TOKEN_ON_BATCH = 'allowReadableTokenOnBatch';
+
 export function readAgentRegistration(io: TaskIO, reader: InputReader, target: AgentTarget): AgentRegistration {
   const pipeline = readPipelineContext(io);
+  if (target.provider.kind === 'batch' && target.registrationMode !== 'azureServiceConnection') {
+    // Batch has no secure environment settings: the token stays readable as long as the task record exists.
+    if (!reader.boolean(ALLOW_READABLE_TOKEN_ON_BATCH, false)) {
+      throw new InputError('registration',
+        `Input 'registration' is '${target.registrationMode}' with provider 'batch': Batch keeps a task's environment, so this long-lived token, ` +
+        `readable by anyone with read access to the Batch account for as long as the task record exists. Use 'registration: azureServiceConnection' ` +
+        `(a short-lived Entra token), or set '${ALLOW_READABLE_TOKEN_ON_BATCH}: true' to accept that`);
+    }
+    io.warning(`Registering Batch agents with ${target.registrationMode === 'pat' ? 'a personal access token' : 'the job access token (System.AccessToken)'} ` +
+      `(${ALLOW_READABLE_TOKEN_ON_BATCH}): anyone with read access to the Batch account can read it in the task's environment settings ` +
+      `for as long as the task record exists (until the task is deleted). Prefer 'registration: azureServiceConnection'.`);
+  }
   const registration = readDevOpsAuth(io, reader, 'registration', target.registrationMode, target.connection, pipeline);
   const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', registration.mode as DevOpsAuthMode, target.connection, pipeline);
   return { pipeline, registration, devops };

@@ -1,6 +1,7 @@
 // An AzureRM service connection read into plain data: scheme, identity, secret, cloud endpoints.
 // Secrets are masked the moment they are read.
 import { InputError } from '../errors';
+import { requireHttps } from './https';
 import type { Endpoint, TaskIO } from '../task-io';
 
 export type AzureAuthScheme = 'ServicePrincipal' | 'WorkloadIdentityFederation' | 'ManagedServiceIdentity';
@@ -69,9 +70,14 @@ export function readAzureConnection(io: Pick<TaskIO, 'getEndpoint' | 'setSecret'
     armResource: endpoint.data('activeDirectoryServiceEndpointResourceId') ?? DEFAULT_ARM_RESOURCE,
     environment: endpoint.data('environment'),
   };
+  requireHttps(connection.armUrl, input, 'The Resource Manager URL of the service connection');
+  requireHttps(connection.authorityHost, input, 'The Microsoft Entra authority host of the service connection');
   const missing = (what: string) =>
     new InputError(input, `The service connection in input '${input}' has no ${what}: edit the connection and set it`);
-  if (scheme === 'ManagedServiceIdentity') return connection;
+  // A managed identity connection names a user-assigned identity in the data parameter msiclientId
+  // (microsoft/azure-pipelines-tasks common-npm-packages/azure-arm-rest/azure-arm-endpoint.ts);
+  // without it the agent's system-assigned identity is used.
+  if (scheme === 'ManagedServiceIdentity') return { ...connection, clientId: endpoint.data('msiclientId') || undefined };
   if (!tenantId) throw missing('tenant id');
   if (!clientId) throw missing('service principal (client) id');
   if (scheme === 'WorkloadIdentityFederation') return connection;

@@ -1,5 +1,6 @@
 // How the task authenticates to Azure DevOps, and which secret registers the agents.
 import { InputError } from '../errors';
+import { requireHttps } from './https';
 import type { AzureConnection } from './azure-connection';
 import type { InputReader } from './input-reader';
 import type { PipelineContext } from './pipeline';
@@ -27,7 +28,9 @@ export function readDevOpsAuth(
   connection: AzureConnection | undefined,
   pipeline: PipelineContext,
 ): DevOpsAuth {
-  const mode = reader.choice(input, DEVOPS_AUTH_MODES, fallback);
+  // `auto` (the task.json default, so the editor shows no blank choice) means the fallback.
+  const chosen = reader.choice(input, ['auto', ...DEVOPS_AUTH_MODES] as const, fallback);
+  const mode = chosen === 'auto' ? fallback : chosen;
   switch (mode) {
     case 'azureServiceConnection':
       if (!connection) {
@@ -52,6 +55,7 @@ export function readDevOpsAuth(
             `Input 'registrationConnection' names the service connection '${connectionId}', which this job cannot use or which holds no token: check it and that the pipeline may use it`);
         }
         io.setSecret(apiToken);
+        if (endpoint.url) requireHttps(endpoint.url, 'registrationConnection', 'The organization URL of the service connection');
         return { mode, token: apiToken, organizationUrl: endpoint.url ? (endpoint.url.endsWith('/') ? endpoint.url : `${endpoint.url}/`) : undefined };
       }
       const token = reader.secret('registrationToken');

@@ -92,8 +92,9 @@ export class InputReader {
     } catch {
       throw new InputError(name, `Input '${name}' must be an absolute URL such as ${hint}; got '${raw}'`);
     }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      throw new InputError(name, `Input '${name}' must be an https URL such as ${hint}; got '${raw}'`);
+    // Only https: credentials (keys, tokens) are sent to these URLs.
+    if (parsed.protocol !== 'https:') {
+      throw new InputError(name, `Input '${name}' must be an https URL such as ${hint}, because credentials are sent to it; got '${raw}'`);
     }
     return raw.replace(/\/+$/, '');
   }

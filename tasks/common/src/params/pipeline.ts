@@ -1,10 +1,16 @@
 // What the task learns about the running pipeline from the agent's variables.
 import { InputError } from '../errors';
+import { runValue } from '../ownership';
+import { requireHttps } from './https';
 import type { TaskIO } from '../task-io';
 
 export interface PipelineContext {
-  /** Build.BuildId, or Release.DeploymentId in classic release pipelines: binds agents to this run. */
+  /**
+   * The EPHEMERAL_RUN value that binds agents to this run: Build.BuildId, or in classic release
+   * pipelines `release-<Release.DeploymentId>`, which no build id can equal.
+   */
   runId: string;
+  runKind: 'build' | 'release';
   /** System.JobId: stable across attempts of one job. */
   jobId: string;
   jobAttempt?: number;
@@ -26,8 +32,9 @@ export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getSecretV
   const buildId = io.getVariable('Build.BuildId');
   const deploymentId = io.getVariable('Release.DeploymentId');
   // In a classic release Build.BuildId is the artifact's build, not this run.
-  const runId = hostType === 'release' || hostType === 'deployment' ? deploymentId ?? buildId : buildId ?? deploymentId;
-  if (!runId) {
+  const isRelease = hostType === 'release' || hostType === 'deployment' ? deploymentId !== undefined : buildId === undefined && deploymentId !== undefined;
+  const id = isRelease ? deploymentId : buildId;
+  if (!id) {
     throw new InputError('Build.BuildId',
       'Neither Build.BuildId nor Release.DeploymentId is set: run this task in a build (YAML) or classic release pipeline');
   }
@@ -37,12 +44,18 @@ export function readPipelineContext(io: Pick<TaskIO, 'getVariable' | 'getSecretV
   if (!collection) {
     throw new InputError('System.CollectionUri', 'The variable System.CollectionUri is not set: run this task in an Azure Pipelines job');
   }
+  requireHttps(collection, 'System.CollectionUri', 'The organization URL');
   const fromEndpoint = io.getEndpoint('SystemVssConnection')?.authParameter('AccessToken');
   if (fromEndpoint) io.setSecret(fromEndpoint);
   const jobAccessToken = fromEndpoint ?? io.getSecretVariable('System.AccessToken');
   const attempt = Number(io.getVariable('System.JobAttempt'));
+  const runKind = isRelease ? 'release' : 'build';
+  if (!/^\d{1,10}$/.test(id)) {
+    throw new InputError(isRelease ? 'Release.DeploymentId' : 'Build.BuildId', `The run id must be a number of at most 10 digits; got '${id}'`);
+  }
   return {
-    runId,
+    runId: runValue(runKind, id),
+    runKind,
     jobId,
     jobAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : undefined,
     collectionUri: collection.endsWith('/') ? collection : `${collection}/`,

@@ -35,6 +35,8 @@ export interface BatchParams {
   jobId: string;
   auth: BatchAuth;
   registry?: RegistryParams;
+  /** Extra `docker create` options for the agent's container (the task's containerSettings.containerRunOptions). */
+  containerRunOptions?: string;
 }
 
 export type ProviderParams = AciParams | BatchParams;
@@ -119,12 +121,18 @@ function readAci(reader: InputReader, connection: AzureConnection, purpose: Prov
     throw new InputError('subnetId',
       `Input 'subnetId' must be a subnet resource id (/subscriptions/.../virtualNetworks/<vnet>/subnets/<subnet>); got '${subnetId}'`);
   }
+  const priority = reader.choice('priority', ['Regular', 'Spot'] as const, 'Regular');
+  // ACI cannot put a Spot container group into a virtual network (Spot containers overview).
+  if (priority === 'Spot' && subnetId !== undefined) {
+    throw new InputError('priority',
+      "Input 'priority' is Spot and input 'subnetId' names a subnet, but Azure Container Instances cannot run Spot container groups in a virtual network: set 'priority' to Regular or clear 'subnetId'");
+  }
   return {
     kind: 'aci',
     subscriptionId,
     resourceGroup,
     location,
-    priority: reader.choice('priority', ['Regular', 'Spot'] as const, 'Regular'),
+    priority,
     subnetId,
     registry: purpose === 'create' ? readRegistry(reader, image) : undefined,
   };
@@ -152,7 +160,11 @@ function readBatch(reader: InputReader, purpose: ProviderPurpose, image: string 
     }
     auth = { kind: 'sharedKey', accountName, accountKey };
   }
-  return { kind: 'batch', accountUrl, poolId, jobId, auth, registry: purpose === 'create' ? readRegistry(reader, image) : undefined };
+  const containerRunOptions = purpose === 'create' ? reader.optional('batchContainerRunOptions') : undefined;
+  if (containerRunOptions !== undefined && /[\r\n\0]/.test(containerRunOptions)) {
+    throw new InputError('batchContainerRunOptions', `Input 'batchContainerRunOptions' must be one line of docker create options, e.g. -v /var/run/docker.sock:/var/run/docker.sock`);
+  }
+  return { kind: 'batch', accountUrl, poolId, jobId, auth, registry: purpose === 'create' ? readRegistry(reader, image) : undefined, containerRunOptions };
 }
 
 /**

@@ -38,7 +38,9 @@ export function readWaitParams(io: TaskIO): WaitParams {
     throw new InputError('agentNames',
       `Input 'agentNames' is empty and the variable ${NAMES_VARIABLE} is not set: run RequestEphemeralAgent earlier in this job, or list the agents`);
   }
-  const osType = reader.optional('osType') ?? io.getVariable(OS_TYPE_VARIABLE);
+  // `auto` (the task.json default) means what RequestEphemeralAgent recorded.
+  const osInput = reader.optional('osType');
+  const osType = osInput !== undefined && osInput.toLowerCase() !== 'auto' ? osInput : io.getVariable(OS_TYPE_VARIABLE);
   const fallbackTimeout = osType?.toLowerCase() === 'windows' ? 30 : 15;
   const timeoutMinutes = reader.number('timeoutMinutes', fallbackTimeout, { min: 1, max: 1440 });
   // Azure access is optional here: with it, the task can explain a failed container.

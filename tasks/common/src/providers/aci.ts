@@ -2,8 +2,9 @@
 // the registration secret only as the secureValue of AZP_TOKEN, tagged for Release and sweepers.
 import type { ContainerGroup, ContainerInstanceManagementClient, EnvironmentVariable } from '@azure/arm-containerinstance';
 import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '../agent-spec';
+import { RESOURCE_CAPABILITY } from '../ownership';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, httpStatusOf } from '../errors';
+import { CloudError, httpStatusOf, type ServiceName } from '../errors';
 import type { AciParams } from '../params/provider-params';
 import type { AdaptiveLimit } from '../adaptive-limit';
 import { callSignal } from '../call-signal';
@@ -69,7 +70,10 @@ export function aciState(group: ContainerGroup): { state: ResourceState; detail:
 }
 
 export class AciProvider implements AgentProvider {
-  readonly kind = 'aci';
+  static readonly serviceName: ServiceName = 'Azure Resource Manager';
+  readonly serviceName = AciProvider.serviceName;
+  // Listed groups carry no instance view: a starting group looks like a running one.
+  readonly listedStateIsCurrent = false;
   private location?: string;
   /** Resource groups learnt from listings, for releases without input 'resourceGroup'. */
   private readonly groupsByName = new Map<string, string>();
@@ -87,6 +91,10 @@ export class AciProvider implements AgentProvider {
   /** The description, without a client: logged before the SDK has loaded. */
   static describe(params: AciParams, location = params.location): string {
     return `Azure Container Instances (${params.resourceGroup ? `resource group ${params.resourceGroup}` : `subscription ${params.subscriptionId}`}${location ? `, ${location}` : ''})`;
+  }
+
+  resourceIdOf(agentName: string): string {
+    return agentName;
   }
 
   private where(resourceGroup: string | undefined): string {
@@ -124,8 +132,22 @@ export class AciProvider implements AgentProvider {
     }
   }
 
-  private containerGroup(spec: AgentSpec, secret: string): ContainerGroup {
-    const environmentVariables: EnvironmentVariable[] = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  /** Without input 'resourceGroup', Release finds containers from their registrations; a refused listing needs this input. */
+  readonly listingFix = "set input 'resourceGroup' to the agents' resource group, so nothing is listed subscription-wide";
+
+  /** The ARM id of a container group; the agent carries it (EPHEMERAL_RESOURCE) so Release finds it without a listing. */
+  private groupId(resourceGroup: string, name: string): string {
+    return `/subscriptions/${this.params.subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
+  }
+
+  learnLocation(resourceId: string): void {
+    const match = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)$/i.exec(resourceId);
+    if (match && !this.groupsByName.has(match[2])) this.groupsByName.set(match[2], match[1]);
+  }
+
+  private containerGroup(spec: AgentSpec, secret: string, resourceGroup: string): ContainerGroup {
+    const env = { ...spec.env, [RESOURCE_CAPABILITY]: this.groupId(resourceGroup, spec.name) };
+    const environmentVariables: EnvironmentVariable[] = Object.entries(env).map(([name, value]) => ({ name, value }));
     environmentVariables.push({ name: SECRET_ENV_NAME, secureValue: secret });
     const registry = this.params.registry;
     const group: ContainerGroup = {
@@ -155,7 +177,7 @@ export class AciProvider implements AgentProvider {
     const rg = this.params.resourceGroup;
     if (!rg) throw new CloudError('Azure Resource Manager', "Input 'resourceGroup' is required to create container groups");
     await this.prepare();
-    const group = this.containerGroup(spec, secret);
+    const group = this.containerGroup(spec, secret, rg);
     const abortSignal = callSignal(this.options.signal);
     const begin = () => this.client.containerGroups.beginCreateOrUpdate(rg, spec.name, group, {
       abortSignal,

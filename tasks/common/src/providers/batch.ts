@@ -1,23 +1,22 @@
 // AgentProvider on Azure Batch: one container task per agent in a job on the user's pool. Batch has
 // no secure environment settings, so the docs recommend short-lived registration tokens here.
 import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
-import { type AgentSpec, AGENT_CAPABILITY, RUN_CAPABILITY, SECRET_ENV_NAME } from '../agent-spec';
+import { type AgentSpec, AGENT_CAPABILITY, CREATOR, SECRET_ENV_NAME, TAG_CREATOR } from '../agent-spec';
+import { factsFromCapabilities, RESOURCE_CAPABILITY, TAG_ORGANIZATION, TAG_POOL, TAG_PROJECT, TAG_RUN, TAG_RUN_KIND } from '../ownership';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
+import { CloudError, errorCodeOf, httpStatusOf, type ServiceName } from '../errors';
 import type { BatchParams } from '../params/provider-params';
-import { addTasksInBulk, type BulkAddResult } from './batch-bulk';
+import { addTasksInBulk } from './batch-bulk';
 import { retryCloudCall } from './cloud-errors';
-import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
+import type { AgentProvider, AgentResource, AgentStatus, BulkAddResult, CreatedAgent, ResourceState } from './provider';
 
 export interface BatchClient {
   job: Pick<BatchServiceClient['job'], 'get' | 'add'>;
   task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'> & Partial<Pick<BatchServiceClient['task'], 'addCollection'>>;
   file: Pick<BatchServiceClient['file'], 'getFromTask'>;
-  /** Pool autoscale (ScaleAgentPool). */
-  pool?: BatchPoolOperations;
+  /** Optional so fakes may leave it out; the real client always has it (prepare() checks the pool exists). */
+  pool?: Pick<BatchServiceClient['pool'], 'get'>;
 }
-
-export type BatchPoolOperations = Pick<BatchServiceClient['pool'], 'get' | 'enableAutoScale' | 'evaluateAutoScale'>;
 
 export interface BatchProviderOptions {
   identity: string;
@@ -62,7 +61,9 @@ async function readTail(stream: NodeJS.ReadableStream | undefined, lines: number
 }
 
 export class BatchProvider implements AgentProvider {
-  readonly kind = 'batch';
+  static readonly serviceName: ServiceName = 'Azure Batch';
+  readonly serviceName = BatchProvider.serviceName;
+  readonly listedStateIsCurrent = true;
   private prepared = false;
   private readonly clock: Clock;
 
@@ -79,6 +80,10 @@ export class BatchProvider implements AgentProvider {
     return `Azure Batch (${new URL(params.accountUrl).host}, pool ${params.poolId || '?'}, job ${params.jobId})`;
   }
 
+  resourceIdOf(agentName: string, generation: number | string): string {
+    return `${agentName}-${generation}`;
+  }
+
   private get where(): string {
     return `Batch pool ${this.params.poolId || '?'} (job ${this.params.jobId})`;
   }
@@ -87,10 +92,22 @@ export class BatchProvider implements AgentProvider {
     return retryCloudCall({ ...this.options, service: 'Azure Batch', label: 'Batch', clock: this.clock }, operation, fn, image);
   }
 
-  /** Makes sure the job exists on the configured pool (created if missing; JobExists from a concurrent creator is fine). */
+  /** Makes sure the pool exists and the job exists on it (created if missing; JobExists from a concurrent creator is fine). */
   async prepare(): Promise<void> {
     if (this.prepared) return;
     const { jobId, poolId } = this.params;
+    // Batch accepts a job on a pool that does not exist and its tasks wait 'active' forever: check first,
+    // as the ACI path checks the resource group.
+    const pools = this.client.pool;
+    if (poolId && pools) {
+      try {
+        await this.retry(`reading Batch pool '${poolId}'`, () => pools.get(poolId, { poolGetOptions: { select: 'id,state' } }));
+      } catch (error) {
+        if (httpStatusOf(error) !== 404) throw error;
+        throw new CloudError('Azure Batch',
+          `Batch pool '${poolId}' does not exist in ${new URL(this.params.accountUrl).host}: set input 'batchPoolId' to an existing pool`, 404, 'PoolNotFound', { cause: error });
+      }
+    }
     let job: BatchServiceModels.CloudJob | undefined;
     try {
       job = await this.retry(`reading Batch job '${jobId}'`, () => this.client.job.get(jobId));
@@ -112,17 +129,24 @@ export class BatchProvider implements AgentProvider {
     this.prepared = true;
   }
 
-  private taskParameter(spec: AgentSpec, secret: string): BatchServiceModels.TaskAddParameter {
-    const environmentSettings = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  /** The task's URL; the agent carries it (EPHEMERAL_RESOURCE) so Release finds it from the registration. */
+  private taskUrl(id: string): string {
+    return `${this.params.accountUrl.replace(/\/+$/, '')}/jobs/${this.params.jobId}/tasks/${id}`;
+  }
+
+  private taskParameter(spec: AgentSpec, secret: string, id = spec.name): BatchServiceModels.TaskAddParameter {
+    const env = { ...spec.env, [RESOURCE_CAPABILITY]: this.taskUrl(id) };
+    const environmentSettings = Object.entries(env).map(([name, value]) => ({ name, value }));
     environmentSettings.push({ name: SECRET_ENV_NAME, value: secret });
     const registry = this.params.registry;
     return {
-      id: spec.name,
+      id,
       displayName: `Azure Pipelines agent ${spec.name} (run ${spec.runId}, pool ${spec.pool})`,
       // Empty: the container runs its image's entrypoint.
       commandLine: '',
       containerSettings: {
         imageName: spec.image,
+        ...(this.params.containerRunOptions ? { containerRunOptions: this.params.containerRunOptions } : {}),
         registry: registry
           ? registry.identity
             ? { registryServer: registry.server, identityReference: { resourceId: registry.identity } }
@@ -130,7 +154,9 @@ export class BatchProvider implements AgentProvider {
           : undefined,
       },
       environmentSettings,
-      userIdentity: { autoUser: { scope: 'task', elevationLevel: 'nonadmin' } },
+      // Pool scope with admin elevation: root in a Linux container (start.sh switches to the agent user
+      // itself), and the elevation Windows container tasks require (Batch container workloads docs).
+      userIdentity: { autoUser: { scope: 'pool', elevationLevel: 'admin' } },
       constraints: { retentionTime: `PT${Math.max(MIN_RETENTION_MINUTES, spec.keepFailedMinutes)}M`, maxTaskRetryCount: 0 },
     };
   }
@@ -138,7 +164,7 @@ export class BatchProvider implements AgentProvider {
   async create(spec: AgentSpec, secret: string): Promise<CreatedAgent> {
     await this.prepare();
     await this.retry(`adding Batch task '${spec.name}'`, () => this.client.task.add(this.params.jobId, this.taskParameter(spec, secret)), spec.image);
-    return { name: spec.name, resourceId: `${this.params.accountUrl}/jobs/${this.params.jobId}/tasks/${spec.name}`, where: this.where };
+    return { name: spec.name, resourceId: this.taskUrl(spec.name), where: this.where };
   }
 
   private toStatus(task: BatchServiceModels.CloudTask): AgentStatus {
@@ -153,13 +179,23 @@ export class BatchProvider implements AgentProvider {
       where: this.where,
       state,
       detail,
-      tags: { run: env[RUN_CAPABILITY] ?? '', agent: env[AGENT_CAPABILITY] ?? '' },
+      tags: this.tagsOf(env),
       exitCode,
       events: [failure, ...details, task.executionInfo?.containerInfo?.error].filter((s): s is string => Boolean(s)),
       failure,
       createdAt: task.creationTime ? new Date(task.creationTime) : undefined,
       finishedAt: task.executionInfo?.endTime ? new Date(task.executionInfo.endTime) : undefined,
     };
+  }
+
+  /** Batch tasks have no tags: the ownership facts come from their environment settings, shown as tags. */
+  private tagsOf(env: Record<string, string>): Record<string, string> {
+    const facts = factsFromCapabilities(env);
+    const tags: Record<string, string> = { agent: env[AGENT_CAPABILITY] ?? '' };
+    if (facts.ours) tags[TAG_CREATOR] = CREATOR;
+    const pairs: Array<[string, string | undefined]> = [[TAG_ORGANIZATION, facts.organization], [TAG_PROJECT, facts.project], [TAG_POOL, facts.pool], [TAG_RUN_KIND, facts.runKind], [TAG_RUN, facts.run]];
+    for (const [name, value] of pairs) if (value !== undefined) tags[name] = value;
+    return tags;
   }
 
   async get(name: string): Promise<AgentStatus | undefined> {
@@ -191,7 +227,7 @@ export class BatchProvider implements AgentProvider {
   }
 
   async listByRun(runId: string): Promise<AgentResource[]> {
-    return (await this.listAll()).filter((r) => r.env?.[RUN_CAPABILITY] === runId);
+    return (await this.listAll()).filter((r) => r.tags[TAG_RUN] === runId);
   }
 
   /** Every task of the job this extension created (the EPHEMERAL_AGENT setting), any run. */
@@ -205,13 +241,8 @@ export class BatchProvider implements AgentProvider {
     const addCollection = this.client.task.addCollection?.bind(this.client.task);
     if (!addCollection) throw new CloudError('Azure Batch', 'This Batch client cannot add task collections');
     await this.prepare();
-    const tasks = items.map(({ spec, id }) => ({ ...this.taskParameter(spec, secret), id }));
+    const tasks = items.map(({ spec, id }) => this.taskParameter(spec, secret, id));
     return addTasksInBulk({ addCollection }, this.params.jobId, tasks, (what, request) => this.retry(what, request, items[0]?.spec.image));
-  }
-
-  /** The pool operations for autoscale, when the client has them. */
-  poolOperations(): BatchPoolOperations | undefined {
-    return this.client.pool;
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {

@@ -32,9 +32,8 @@ export function draining(slot: SlotView): boolean {
   return Boolean(slot.agent && !slot.agent.enabled && !isBusy(slot.agent));
 }
 
-function resourceIdFor(kind: 'aci' | 'batch', slot: string, generation: number): string {
-  return kind === 'batch' ? `${slot}-${generation}` : slot;
-}
+/** The resource id of a slot's `generation`th container or task (the provider's rule). */
+export type ResourceIdOf = (slot: string, generation: number) => string;
 
 export interface FixedDecision {
   plan: FixedPlan;
@@ -42,7 +41,7 @@ export interface FixedDecision {
   removals: Removal[];
 }
 
-export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount: number, kind: 'aci' | 'batch'): FixedDecision {
+export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount: number, resourceIdOf: ResourceIdOf): FixedDecision {
   const observed = [...view.slots.values()].map((slot) => ({
     name: slot.name,
     container: containerState(slot),
@@ -52,7 +51,7 @@ export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount
   const plan = planFixedSlots(desiredCount, namePrefix, observed);
   const creates = [...plan.create, ...plan.recreate].map((action) => ({
     slot: action.slot,
-    resourceId: resourceIdFor(kind, action.slot, action.generation),
+    resourceId: resourceIdOf(action.slot, action.generation),
     reason: action.reason,
     replace: view.slots.get(action.index)?.ended ?? [],
   }));
@@ -81,7 +80,7 @@ export function finishedSlots(view: PoolView): Removal[] {
 }
 
 /** Queue mode: the lowest free slots below maxAgents, so concurrent runs pick the same names. */
-export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, kind: 'aci' | 'batch', reason: string, removed: ReadonlySet<string>): CreateItem[] {
+export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, resourceIdOf: ResourceIdOf, reason: string, removed: ReadonlySet<string>): CreateItem[] {
   const items: CreateItem[] = [];
   for (let index = 0; index < maxAgents && items.length < count; index++) {
     const slot = view.slots.get(index);
@@ -89,7 +88,7 @@ export function queueCreates(view: PoolView, namePrefix: string, count: number, 
     if (slot && !gone && (slot.live || isBusy(slot.agent))) continue;
     const generation = (slot?.generation ?? -1) + 1;
     const name = slotName(namePrefix, index);
-    items.push({ slot: name, resourceId: resourceIdFor(kind, name, generation), reason, replace: gone ? [] : slot?.ended ?? [] });
+    items.push({ slot: name, resourceId: resourceIdOf(name, generation), reason, replace: gone ? [] : slot?.ended ?? [] });
   }
   return items;
 }

@@ -5,8 +5,9 @@
 // so two concurrent runs can tell whose create won.
 import { createHash } from 'node:crypto';
 import { type AgentShape, type AgentSpec, buildAgentSpecs, RUN_CAPABILITY, TAG_EXPIRES_AT } from '../agent-spec';
+import { SCALER_RUN_CAPABILITY } from '../ownership';
 
-export const SCALER_CAPABILITY = 'EPHEMERAL_SCALER';
+export const SCALER_CAPABILITY = SCALER_RUN_CAPABILITY;
 export const TEMPLATE_CAPABILITY = 'EPHEMERAL_TEMPLATE';
 export const TEMPLATE_HASH_CAPABILITY = 'EPHEMERAL_TEMPLATE_HASH';
 /** Entrypoint switch: register and exit 0 (images/entrypoint-contract.json). */

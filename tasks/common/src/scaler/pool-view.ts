@@ -8,6 +8,7 @@ import { type AgentPoolClient, capability, isBusy, type PoolAgent, type PoolRef 
 import { type AgentProvider, type AgentResource, hasEnded } from '../providers/provider';
 import { slotIndex, type SlotAgentState, type SlotContainerState } from './fixed-slots';
 import { SCALER_CAPABILITY, TAG_SCALER, TEMPLATE_CAPABILITY, templateName } from './pool-spec';
+import { factsFromCapabilities, factsOfResource, isOwnedBy, type Owner } from '../ownership';
 
 /** Reads in flight at once when resource states are looked up one by one. */
 export const READ_CONCURRENCY = 16;
@@ -28,8 +29,10 @@ export interface PoolView {
   pool: PoolRef;
   /** Every registration in the pool, with capabilities, assigned and last completed request. */
   agents: PoolAgent[];
-  /** Every resource this extension created that the provider sees, with states. */
+  /** Every resource this extension created that the provider sees, with states; with an owner, only those of its organization, project and pool. */
   resources: AgentResource[];
+  /** Whose the scaler's agents are: organization, project, pool, run kind 'scaler', run = name prefix. */
+  owner?: Owner;
   /** This scaler's slots by index. */
   slots: Map<number, SlotView>;
   template?: PoolAgent;
@@ -81,23 +84,29 @@ export function idleSince(agent: PoolAgent): number {
   return times.length > 0 ? Math.max(...times) : 0;
 }
 
-export async function observePool(
-  pool: PoolRef,
-  namePrefix: string,
-  deps: { devops: AgentPoolClient; provider: AgentProvider; now: () => number },
-): Promise<PoolView> {
+export interface ObserveDeps {
+  devops: AgentPoolClient;
+  provider: AgentProvider;
+  now: () => number;
+  owner?: Owner;
+}
+
+export async function observePool(pool: PoolRef, namePrefix: string, deps: ObserveDeps): Promise<PoolView> {
+  const owner = deps.owner;
+  // Another pool's, project's or organization's resources in the same resource group or Batch job are never this scaler's to touch.
+  const inScope = (r: AgentResource) => !owner || isOwnedBy(factsOfResource(r), owner, { anyRun: true });
   const [agents, listed] = await Promise.all([
     deps.devops.listAgents(pool.id, { includeCapabilities: true, includeAssignedRequest: true, includeLastCompletedRequest: true }),
     deps.provider.listAll ? deps.provider.listAll() : Promise.resolve([] as AgentResource[]),
   ]);
   const online = new Set(agents.filter((a) => a.online).map((a) => a.name.toLowerCase()));
-  // Listed ACI groups say 'creating' for want of an instance view: read those whose agent is not online.
-  const needsRead = (r: AgentResource) => r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
-  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) && deps.provider.kind === 'aci' ? await deps.provider.get(r.name) : r));
+  // Some listings say 'creating' for want of an instance view (ACI): read those whose agent is not online.
+  const needsRead = (r: AgentResource) => !deps.provider.listedStateIsCurrent && r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
+  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) ? await deps.provider.get(r.name) : r));
   const resources = reads.flatMap((read, i) => {
     if (read.status === 'rejected') return [listed[i]];
     return read.value ? [{ ...read.value, env: read.value.env ?? listed[i].env }] : [];
-  });
+  }).filter(inScope);
 
   const slots = new Map<number, SlotView>();
   const slotOf = (index: number): SlotView => {
@@ -109,7 +118,7 @@ export async function observePool(
     return slot;
   };
   for (const resource of resources) {
-    if (!isThisScalers(resource, namePrefix)) continue;
+    if (!isThisScalers(resource, namePrefix) || (owner && !isOwnedBy(factsOfResource(resource), owner))) continue;
     const index = slotIndex(namePrefix, agentNameOf(resource));
     if (index === undefined) continue;
     const slot = slotOf(index);
@@ -124,9 +133,10 @@ export async function observePool(
   }
   for (const agent of agents) {
     if (capability(agent.capabilities, SCALER_CAPABILITY) !== namePrefix || isTemplateAgent(agent)) continue;
+    if (owner && !isOwnedBy(factsFromCapabilities(agent.capabilities), owner)) continue;
     const index = slotIndex(namePrefix, agent.name);
     if (index !== undefined) slotOf(index).agent = agent;
   }
   const template = agents.find((a) => a.name.toLowerCase() === templateName(namePrefix));
-  return { pool, agents, resources, slots, template, takenAt: deps.now() };
+  return { pool, agents, resources, owner, slots, template, takenAt: deps.now() };
 }

@@ -6,18 +6,18 @@ import type { AgentSpec, OsType } from '../agent-spec';
 import type { Clock } from '../clock';
 import type { AgentPoolClient, PoolRef } from '../devops/agent-pool-client';
 import { describeError, isCancellation } from '../errors';
-import type { BatchPoolOperations } from '../providers/batch';
+import type { PoolAutoscaler } from '../providers/pool-autoscaler';
 import type { AgentProvider } from '../providers/provider';
 import { decideQueueScale, formatPassLine, type QueueSettings } from './policy';
 import { countWaitingJobs, describeWaiting } from './waiting-jobs';
 import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
-import { ensurePoolAutoscale } from './batch-autoscale';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { planSweep } from './sweep';
+import { makeOwner } from '../ownership';
 import { ensureTemplate } from './template-registration';
 
 export interface ScalePlan {
@@ -36,10 +36,10 @@ export interface ScalePlan {
   capabilities: ReadonlyArray<readonly [string, string]>;
   tags: ReadonlyArray<readonly [string, string]>;
   organizationUrl: string;
+  /** System.TeamProjectId ('' for none): part of whose the agents are. */
+  project: string;
   runId: string;
   owner: string;
-  /** Batch only: the pool and the formula its autoscale should use. */
-  batchAutoscale?: { poolId: string; formula: string };
 }
 
 export interface ScaleDeps {
@@ -47,7 +47,8 @@ export interface ScaleDeps {
   devops: AgentPoolClient;
   /** Mints a registration secret (masked by the implementation); called once per pass that creates. */
   registrationSecret: () => Promise<string>;
-  batchPool?: BatchPoolOperations;
+  /** The provider's pool that sizes itself to the agents (Batch autoscale), when the inputs ask for it. */
+  autoscaler?: PoolAutoscaler;
   log: Logger;
   clock: Clock;
   signal?: AbortSignal;
@@ -99,19 +100,20 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
     plan.mode === 'fixed' ? `fixed, ${plan.desiredCount} agent(s)` : `queue, ${plan.queue.minAgents}..${plan.queue.maxAgents} agents`,
     plan.namePrefix, provider.description, plan.durationMinutes > 0 ? `, for ${plan.durationMinutes} min every ${plan.intervalSeconds} s` : ', one pass'));
 
-  if (plan.batchAutoscale && deps.batchPool) {
-    const outcome = await ensurePoolAutoscale(plan.batchAutoscale.poolId, plan.batchAutoscale.formula, { pool: deps.batchPool, clock, signal: deps.signal });
+  if (deps.autoscaler) {
+    const { poolId } = deps.autoscaler;
+    const outcome = await deps.autoscaler.ensure();
     if (outcome.action === 'rejected') {
-      recorder.issue(deps.loc('AutoscaleFormulaError', "The autoscale formula for Batch pool '%s' does not evaluate: %s", plan.batchAutoscale.poolId, outcome.message));
+      recorder.issue(deps.loc('AutoscaleFormulaError', "The autoscale formula for Batch pool '%s' does not evaluate: %s", poolId, outcome.message));
     } else {
-      log.info(outcome.action === 'enabled' ? deps.loc('AutoscaleEnabled', "Autoscale enabled on Batch pool '%s' (interval %s).", plan.batchAutoscale.poolId, outcome.interval) : outcome.message);
+      log.info(outcome.action === 'enabled' ? deps.loc('AutoscaleEnabled', "Autoscale enabled on Batch pool '%s' (interval %s).", poolId, outcome.interval) : outcome.message);
     }
-    recorder.row(0, `Batch pool ${plan.batchAutoscale.poolId}`, `autoscale ${outcome.action}`, outcome.message);
+    recorder.row(0, `Batch pool ${poolId}`, `autoscale ${outcome.action}`, outcome.message);
   }
 
   const template: PoolAgentTemplate = {
     pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
-    namePrefix: plan.namePrefix, runId: plan.runId, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+    namePrefix: plan.namePrefix, runId: plan.namePrefix, runKind: 'scaler', project: plan.project, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
   };
   const started = clock.now();
   const end = started + plan.durationMinutes * 60_000;
@@ -184,18 +186,19 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
 
 async function sweep(pass: number, view: PoolView, plan: ScalePlan, pool: PoolRef, deps: ScaleDeps, recorder: PassRecorder): Promise<void> {
   const swept = planSweep(view, plan.namePrefix, deps.clock.now());
-  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not created by this extension left alone: ${swept.foreign.join(', ')}`);
+  if (swept.foreign.length > 0) deps.log.debug(`Sweep: ${swept.foreign.length} agent(s) not of this organization, project and pool left alone: ${swept.foreign.join(', ')}`);
   if (swept.removals.length === 0) return;
   await remove(pass, swept.removals, 'swept', pool, deps, recorder);
 }
 
 async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
   const { devops, provider, log, clock } = deps;
-  const view = await observePool(pool, plan.namePrefix, { devops, provider, now: () => clock.now() });
+  const owner = makeOwner({ organization: plan.organizationUrl, project: plan.project, pool: pool.name, runKind: 'scaler', run: plan.namePrefix });
+  const view = await observePool(pool, plan.namePrefix, { devops, provider, owner, now: () => clock.now() });
   if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
 
   if (plan.mode === 'fixed') {
-    const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, provider.kind);
+    const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, (slot, generation) => provider.resourceIdOf(slot, generation));
     const counts = countSlots(view);
     const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
       .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
@@ -254,7 +257,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
-    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned);
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned);
     await create(pass, items, plan, template, deps, recorder);
   }
   return decision.desired;

@@ -1,5 +1,5 @@
-// The sweeper: what this extension left behind in the pool and its Azure home. Only agents with the
-// EPHEMERAL_AGENT capability and resources with the creator tag are candidates (never a name alone),
+// The sweeper: what this extension left behind in the pool and its Azure home. Only agents and
+// resources of the scaler's organization, project and pool (ownership.ts, any run) are candidates (never a name alone),
 // never a template registration, never an agent running a job, and never this scaler's own slots
 // (its passes manage them). Pure: it decides from one PoolView; agent-removal.ts carries it out.
 import { TAG_EXPIRES_AT, TAG_KEEP_FAILED_MINUTES } from '../agent-spec';
@@ -9,6 +9,7 @@ import { slotIndex } from './fixed-slots';
 import { SCALER_CAPABILITY } from './pool-spec';
 import type { Removal } from './agent-removal';
 import { agentNameOf, isExtensionAgent, isTemplateAgent, isThisScalers, type PoolView } from './pool-view';
+import { factsFromCapabilities, isOwnedBy } from '../ownership';
 
 /** An offline agent with no container in sight may be one that is restarting: give it this long. */
 export const GONE_GRACE_MS = 2 * 60_000;
@@ -72,7 +73,8 @@ export function planSweep(view: PoolView, namePrefix: string, now: number): Swee
   const foreign: string[] = [];
   const handled = new Set<string>();
   for (const agent of view.agents) {
-    if (!isExtensionAgent(agent)) {
+    // Only this organization's, project's and pool's agents (any run): another project's agents share an organization's pool.
+    if (!isExtensionAgent(agent) || (view.owner && !isOwnedBy(factsFromCapabilities(agent.capabilities), view.owner, { anyRun: true }))) {
       foreign.push(agent.name);
       continue;
     }

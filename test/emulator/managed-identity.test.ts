@@ -1,0 +1,93 @@
+// The emulated managed identity endpoints as @azure/identity's ManagedIdentityCredential calls them:
+// the App Service / Container Apps form (IDENTITY_ENDPOINT + IDENTITY_HEADER) and IMDS (whose host
+// AZURE_POD_IDENTITY_AUTHORITY_HOST overrides), system- and user-assigned; and the product reading a
+// user-assigned identity's client id from the connection's `msiclientId`.
+import assert from 'node:assert/strict';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { decodeJwt } from '../../emulator/src/tokens';
+import { createIdentityCredential } from '../../tasks/common/src/azure-auth';
+import { readAzureConnection } from '../../tasks/common/src/params/azure-connection';
+import { MemoryTaskIO } from '../unit/fakes/memory-task-io';
+import { startTestEmulator, type TestEmulator } from './core-harness';
+
+const DEVOPS_SCOPE = '499b84ac-1321-427f-aa17-267ca6975798/.default';
+const MI_VARIABLES = ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'AZURE_POD_IDENTITY_AUTHORITY_HOST', 'MSI_ENDPOINT', 'MSI_SECRET'] as const;
+
+describe('emulator: managed identity endpoints', () => {
+  let emu: TestEmulator;
+  const saved: Record<string, string | undefined> = {};
+
+  before(async () => {
+    emu = await startTestEmulator();
+    for (const name of MI_VARIABLES) saved[name] = process.env[name];
+  });
+  afterEach(() => {
+    for (const name of MI_VARIABLES) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+  after(async () => emu?.stop());
+
+  function useAppService(header = emu.seed.identityHeader): void {
+    for (const name of MI_VARIABLES) delete process.env[name];
+    process.env.IDENTITY_ENDPOINT = emu.urls.managedIdentity;
+    process.env.IDENTITY_HEADER = header;
+  }
+
+  function useImds(): void {
+    for (const name of MI_VARIABLES) delete process.env[name];
+    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = emu.urls.entra;
+  }
+
+  const appIdOf = (token: string) => decodeJwt(token)?.claims.appid;
+
+  it('App Service form: a token per identity, system-assigned without client_id, user-assigned with it; the header is required', async () => {
+    useAppService();
+    const system = await new ManagedIdentityCredential().getToken(DEVOPS_SCOPE);
+    assert.equal(appIdOf(system.token), emu.seed.systemIdentityClientId);
+    assert.equal(decodeJwt(system.token)?.claims.aud, '499b84ac-1321-427f-aa17-267ca6975798');
+    assert.ok(system.expiresOnTimestamp > Date.now() + 23 * 3600_000, 'managed identity tokens last 24 hours');
+    const user = await new ManagedIdentityCredential({ clientId: emu.seed.userIdentityClientId }).getToken(DEVOPS_SCOPE);
+    assert.equal(appIdOf(user.token), emu.seed.userIdentityClientId);
+    await assert.rejects(new ManagedIdentityCredential({ clientId: 'ffffffff-0000-4000-8000-000000000000' }).getToken(DEVOPS_SCOPE),
+      /No User Assigned or Delegated Managed Identity found/);
+
+    const wrongHeader = await fetch(`${emu.urls.managedIdentity}?api-version=2019-08-01&resource=https://management.azure.com/`, { headers: { 'X-IDENTITY-HEADER': 'nope' } });
+    assert.equal(wrongHeader.status, 401);
+  });
+
+  it('IMDS form: Metadata header required, tokens per client id', async () => {
+    useImds();
+    const system = await new ManagedIdentityCredential().getToken('https://management.azure.com/.default');
+    assert.equal(appIdOf(system.token), emu.seed.systemIdentityClientId);
+    const user = await new ManagedIdentityCredential({ clientId: emu.seed.userIdentityClientId }).getToken('https://management.azure.com/.default');
+    assert.equal(appIdOf(user.token), emu.seed.userIdentityClientId);
+    const noHeader = await fetch(`${emu.urls.entra}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/`);
+    assert.equal(noHeader.status, 400);
+    assert.equal(((await noHeader.json()) as { error_description: string }).error_description, 'Required metadata header not specified');
+  });
+
+  it('product: a managed identity connection uses the user-assigned identity named by msiclientId, or the system-assigned one', async () => {
+    useAppService();
+    const endpoint = (data: Record<string, string>) => ({
+      url: 'https://management.azure.com/',
+      scheme: 'ManagedServiceIdentity',
+      // serviceprincipalid is not where the identity's client id lives; a connection may carry another value there.
+      parameters: { tenantid: emu.seed.tenantId, serviceprincipalid: 'not-the-identity' },
+      data: { subscriptionId: emu.seed.subscriptionId, environment: 'AzureCloud', ...data },
+    });
+    const connectionOf = (data: Record<string, string>) =>
+      readAzureConnection(new MemoryTaskIO({}, {}, { arm: endpoint(data) }), 'azureSubscription', 'arm');
+
+    const user = connectionOf({ msiclientId: emu.seed.userIdentityClientId });
+    assert.equal(user.clientId, emu.seed.userIdentityClientId);
+    const userToken = await createIdentityCredential(user, {}).getToken(DEVOPS_SCOPE);
+    assert.equal(appIdOf(userToken?.token ?? ''), emu.seed.userIdentityClientId);
+
+    const system = connectionOf({});
+    assert.equal(system.clientId, undefined);
+    const systemToken = await createIdentityCredential(system, {}).getToken(DEVOPS_SCOPE);
+    assert.equal(appIdOf(systemToken?.token ?? ''), emu.seed.systemIdentityClientId);
+  });
+});
