@@ -6,7 +6,8 @@
 //                               (sampled between those runs)
 //   wait.lagMs.median / .p95    WaitForAgent noticing agents that come online 5, 10 and 20 s after it starts
 //   wait.requestsPerMinute      Azure DevOps requests per minute while waiting (discovery included)
-//   scale.aci50.seconds         ScaleAgentPool from 0 to 50 ACI agents with 2 s latency on every ARM create
+//   scale.aci50.seconds         ScaleAgentPool from 0 to 50 ACI agents (container groups Succeeded) with 2 s latency
+//                               on every ARM create, the agents starting a minute after their containers
 //   scale.batch50.requests      addtaskcollection requests ScaleAgentPool needs to add 50 Batch agents
 //
 // The emulator runs in a child process, so serving the tasks never competes with this process's own
@@ -192,6 +193,10 @@ async function benchScale(emulator, world) {
   const agent = { azureSubscription: CONNECTION_IDS.secret, agentPool: seed.agentPool, image: seed.image, mode: 'fixed', desiredCount: '50', sweep: 'false' };
 
   await control(world, 'POST', 'faults', { service: 'arm', method: 'PUT', path: 'containerGroups', latencyMs: 2000, count: 50 });
+  // Agents configure for a while inside their running containers, as real ones do (tens of seconds):
+  // 50 emulated agents starting on this machine at once would take the CPU from the task measured.
+  const options = await control(world, 'GET', 'config');
+  await control(world, 'POST', 'config', { agentStartDelayMs: 60_000 });
   const started = Date.now();
   const aci = await run.job('scale_aci').step('ScaleAgentPool', { ...agent, provider: 'aci', resourceGroup: seed.resourceGroup, namePrefix: 'bench-aci' });
   if (aci.result !== 'Succeeded') throw new Error(`ScaleAgentPool (aci) failed: ${aci.message}`);
@@ -202,6 +207,14 @@ async function benchScale(emulator, world) {
     if (Date.now() - started > 300_000) throw new Error('50 ACI agents did not reach Succeeded within 5 minutes');
   }
   metric('scale.aci50.seconds', (Date.now() - started) / 1000, 's');
+  await control(world, 'POST', 'config', { agentStartDelayMs: options.agentStartDelayMs });
+  if (process.env.BENCH_VERBOSE) {
+    const { requests } = await requestsFrom(world, 0);
+    const at = (r) => ((Date.parse(r.time) - started) / 1000).toFixed(1);
+    for (const kind of ['PUT', 'GET']) progress(`  ARM ${kind} containerGroups at ${requests.filter((r) => r.service === 'arm' && r.method === kind && /containerGroups\//.test(r.path)).map(at).join(' ')} s`);
+    progress(`  ARM operation polls at ${requests.filter((r) => r.service === 'arm' && /operations\//.test(r.path)).map(at).join(' ')} s`);
+    progress(`  first request at ${at(requests[0])} s`);
+  }
   await emulator.reset();
 
   const batch = await run.job('scale_batch').step('ScaleAgentPool', {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
+import { AdaptiveLimit } from '../../tasks/common/src/adaptive-limit';
 import { buildAgentSpecs } from '../../tasks/common/src/agent-spec';
 import { AciProvider, aciState, type AciClient } from '../../tasks/common/src/providers/aci';
 import { BatchProvider, batchState, type BatchClient } from '../../tasks/common/src/providers/batch';
@@ -9,10 +10,11 @@ import { LazyProvider } from '../../tasks/common/src/providers/lazy-provider';
 import type { AgentProvider, AgentResource, AgentStatus } from '../../tasks/common/src/providers/provider';
 import { FakeClock } from './fakes/fake-clock';
 
-const [spec] = buildAgentSpecs({
-  names: ['eph-1-abcdef-0'], pool: 'Ephemeral', organizationUrl: 'https://dev.azure.com/contoso/', image: 'myacr.azurecr.io/agent:1', osType: 'Linux',
+const specInput = {
+  names: ['eph-1-abcdef-0'], pool: 'Ephemeral', organizationUrl: 'https://dev.azure.com/contoso/', image: 'myacr.azurecr.io/agent:1', osType: 'Linux' as const,
   cpu: 1, memoryGB: 2, runId: '1', idleTimeoutMinutes: 15, keepFailedMinutes: 0, capabilities: [], tags: [], now: 0,
-});
+};
+const [spec] = buildAgentSpecs(specInput);
 
 function restError(statusCode: number, code: string, message = code) {
   return Object.assign(new Error(message), { statusCode, code });
@@ -23,9 +25,10 @@ describe('ACI provider', () => {
     const puts: ContainerGroup[] = [];
     const client = {
       containerGroups: {
-        beginCreateOrUpdateAndWait: async (_rg: string, name: string, group: ContainerGroup) => {
+        beginCreateOrUpdate: async (_rg: string, name: string, group: ContainerGroup) => {
           puts.push(group);
-          return { ...group, id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          const done = { ...group, id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          return { pollUntilDone: async () => done };
         },
         ...overrides,
       },
@@ -53,12 +56,37 @@ describe('ACI provider', () => {
   });
 
   it('turns InaccessibleImage and quota errors into clear messages', async () => {
-    const inaccessible = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(400, 'InaccessibleImage', "The image 'x' is not accessible."); } });
+    const inaccessible = aci({ beginCreateOrUpdate: async () => { throw restError(400, 'InaccessibleImage', "The image 'x' is not accessible."); } });
     await assert.rejects(inaccessible.provider.create(spec, 's'), /cannot be pulled \(InaccessibleImage\).*check input 'image'/);
-    const quota = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(409, 'ContainerGroupQuotaReached', "container group quota 'StandardCores' exceeded"); } });
+    const quota = aci({ beginCreateOrUpdate: async () => { throw restError(409, 'ContainerGroupQuotaReached', "container group quota 'StandardCores' exceeded"); } });
     await assert.rejects(quota.provider.create(spec, 's'), /A quota was reached/);
-    const denied = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(403, 'AuthorizationFailed'); } });
+    const denied = aci({ beginCreateOrUpdate: async () => { throw restError(403, 'AuthorizationFailed'); } });
     await assert.rejects(denied.provider.create(spec, 's'), /Contributor role/);
+  });
+
+  it('holds a write slot only for the PUT: the next creates go out while earlier operations are still polled', async () => {
+    const clock = new FakeClock();
+    const writes = new AdaptiveLimit({ initial: 2, max: 2, clock });
+    const puts: string[] = [];
+    let finish!: () => void;
+    const provisioned = new Promise<void>((resolve) => { finish = resolve; });
+    const client = {
+      containerGroups: {
+        beginCreateOrUpdate: async (_rg: string, name: string, group: ContainerGroup) => {
+          puts.push(name);
+          return { pollUntilDone: async () => { await provisioned; return { ...group, id: `/x/containerGroups/${name}`, provisioningState: 'Succeeded' }; } };
+        },
+      },
+      containers: {},
+    } as unknown as AciClient;
+    const provider = new AciProvider({ kind: 'aci', subscriptionId: 's', resourceGroup: 'rg', location: 'westeurope', priority: 'Regular' } as never, client,
+      { identity: 'the service principal', resourceGroupLocation: async () => 'westeurope', clock, writes });
+    const specs = buildAgentSpecs({ ...specInput, names: ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'] });
+    const creates = specs.map((s) => provider.create(s, 'secret'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(puts, ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'], 'all five PUTs went out with two write slots, none waiting for an operation');
+    finish();
+    assert.equal((await Promise.all(creates)).length, 5);
   });
 
   it('reports a missing group as undefined', async () => {

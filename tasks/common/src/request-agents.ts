@@ -11,8 +11,13 @@ import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
 import type { Logger } from './task-io';
 
-/** Creates in flight at once: ARM and Batch throttle bursts of writes. */
+/** Deletes and reads in flight at once (creates: CREATES_IN_FLIGHT): ARM and Batch throttle bursts. */
 export const CREATE_CONCURRENCY = 8;
+/**
+ * Creates in flight at once, long-running operations included: the ACI provider bounds its PUTs by
+ * ARM's throttling (armWriteLimit), so no create waits for another's operation before it begins.
+ */
+export const CREATES_IN_FLIGHT = 100;
 
 export interface RequestDeps {
   provider: AgentProvider;
@@ -99,7 +104,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.group(loc('CreatingAgents', 'Creating agents'));
   let results: PromiseSettledResult<CreatedAgent>[];
   try {
-    results = await abortable(mapSettled(specs, CREATE_CONCURRENCY, createOne), deps.signal, cancelled);
+    results = await abortable(mapSettled(specs, CREATES_IN_FLIGHT, createOne), deps.signal, cancelled);
   } catch (error) {
     results = specs.map(() => ({ status: 'rejected', reason: error }));
   } finally {

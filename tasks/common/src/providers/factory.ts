@@ -7,6 +7,7 @@ import { CloudError } from '../errors';
 import type { AzureConnection } from '../params/azure-connection';
 import type { BatchParams, ProviderParams } from '../params/provider-params';
 import { type ProxyLookup, toCoreProxySettings } from '../proxy';
+import { armWriteLimit, throttlingObserverPolicy } from './arm-throttling';
 import { AciProvider } from './aci';
 import { BatchProvider } from './batch';
 import { BatchPoolAutoscaler } from './batch-autoscale';
@@ -74,7 +75,9 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
     if (!connection || !credential) throw new CloudError('Azure Resource Manager', "Azure Container Instances need the service connection in input 'azureSubscription'");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('@azure/arm-containerinstance') as AciModule;
-    const options = armClientOptions(connection, context.proxy(connection.armUrl), context.tls);
+    const writes = armWriteLimit(context.clock ?? systemClock);
+    const network = armClientOptions(connection, context.proxy(connection.armUrl), context.tls);
+    const options = { ...network, additionalPolicies: [...(network.additionalPolicies ?? []), { policy: throttlingObserverPolicy(writes), position: 'perRetry' as const }] };
     const client = new sdk.ContainerInstanceManagementClient(credential, params.subscriptionId, options);
     const resourceGroupLocation = async (resourceGroup: string): Promise<string> => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,7 +94,7 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
       }
       return body.location.toLowerCase().replace(/\s+/g, '');
     };
-    return new AciProvider(params, client, { ...common, resourceGroupLocation, identity: connectionIdentity(connection) });
+    return new AciProvider(params, client, { ...common, resourceGroupLocation, identity: connectionIdentity(connection), writes });
   }
 
   const client = createBatchClient(params, context);
