@@ -75,7 +75,8 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
   };
 }
 
-const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs'];
+const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs',
+  'entraTokenLifetimeSeconds', 'batchNodeAllocationMs'];
 
 function applyOptions(ctx: EmulatorContext, body: unknown): Reply {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return badRequest('the body must be a JSON object');

@@ -17,7 +17,7 @@ export const CREATE_CONCURRENCY = 8;
 export interface RequestDeps {
   provider: AgentProvider;
   devops: AgentPoolClient;
-  /** Mints the registration secret; the implementation masks it (setSecret) before returning it. */
+  /** Mints a registration secret for one create; the implementation masks it (setSecret) before returning it. */
   registrationSecret: () => Promise<string>;
   log: Logger;
   /** Words user-facing lines from task.json messages; plain English without it. */
@@ -40,6 +40,13 @@ export interface RequestOutcome {
   resourceIds: string;
 }
 
+/** The warning for a provider that expects agents to wait for capacity: their registration may expire first. */
+export function registrationDelayWarning(reason: string): string {
+  return `${reason}. The agents wait until it starts them; an Entra registration token lives 60 to 90 minutes from its create and the ` +
+    'job access token as long as the job, so an agent that starts after its token expired cannot register (HTTP 401) and its container ' +
+    'exits with code 78. Give the pool free nodes first (or a shorter wait), or register with a personal access token.';
+}
+
 export function demandFor(runId: string): string {
   return `${RUN_CAPABILITY} -equals ${runId}`;
 }
@@ -50,8 +57,17 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
-  const secret = await deps.registrationSecret();
+  // Minted now so a credential problem fails before anything is created; the first create uses it,
+  // every other create mints its own, so no agent gets a token that has aged while others were created.
+  let firstSecret: string | undefined = await deps.registrationSecret();
+  const secretForCreate = async (): Promise<string> => {
+    const secret = firstSecret ?? await deps.registrationSecret();
+    firstSecret = undefined;
+    return secret;
+  };
   await provider.prepare();
+  const delay = await provider.startDelayWarning?.(plan.names.length);
+  if (delay) log.warning(registrationDelayWarning(delay));
 
   const specs = buildAgentSpecs({
     names: plan.names,
@@ -82,7 +98,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     }
     if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await provider.create(spec, secret);
+    const created = await provider.create(spec, await secretForCreate());
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);

@@ -1,6 +1,6 @@
 // RequestEphemeralAgent end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
 import { organizationUrlOf, TaskContext } from '../composition';
-import { createDevOpsTokenSource } from '../devops/token-source';
+import { createRegistrationTokenSource } from '../devops/token-source';
 import { readRequestParams } from '../params/request-params';
 import { NAMES_VARIABLE, OS_TYPE_VARIABLE } from '../params/wait-params';
 import { requestAgents } from '../request-agents';
@@ -12,11 +12,13 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
   await context.run(async () => {
     const params = readRequestParams(io);
     const credential = context.credential(params.connection, params.pipeline);
-    const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
+    const mint = createRegistrationTokenSource(params.registration,
+      params.registration.mode === 'azureServiceConnection' ? context.freshCredential(params.registration.connection, params.pipeline) : undefined,
+      (token) => context.secret(token), { clock: context.clock, warn: (message) => io.warning(message) });
     const outcome = await requestAgents({ ...params, runId: params.pipeline.runId, organizationUrl: organizationUrlOf(params.registration, params.pipeline) }, {
       provider: context.provider(params.provider, params.connection, credential),
       devops: context.devopsClient(params.devops, params.pipeline, credential),
-      registrationSecret: async () => (await mint()).token,
+      registrationSecret: mint,
       log: io,
       loc: (key, fallback, ...args) => io.loc(key, fallback, ...args),
       clock: context.clock,

@@ -54,6 +54,11 @@ export interface AgentProvider {
   delete(name: string): Promise<boolean>;
   /** Every resource this extension created, any run (ScaleAgentPool: its own agents and sweeping). */
   listAll?(): Promise<AgentResource[]>;
+  /**
+   * Why `count` new agents may wait a long time for capacity before they start (Batch: a pool without
+   * enough free task slots), or undefined when they should start at once.
+   */
+  startDelayWarning?(count: number): Promise<string | undefined>;
   /** Creates many agents at once (Batch: add-task-collection); `id` names the resource, `spec.name` the agent. */
   createMany?(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]>;
 }
