@@ -9,6 +9,7 @@ import { AggregateTaskError, CancelledError, describeError, isCancellation } fro
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
+import { registrationDelayWarning } from './registration-delay';
 import type { Logger } from './task-io';
 
 /** Creates in flight at once: ARM and Batch throttle bursts of writes. */
@@ -38,13 +39,6 @@ export interface RequestOutcome {
   agentNames: string;
   demand: string;
   resourceIds: string;
-}
-
-/** The warning for a provider that expects agents to wait for capacity: their registration may expire first. */
-export function registrationDelayWarning(reason: string): string {
-  return `${reason}. The agents wait until it starts them; an Entra registration token lives 60 to 90 minutes from its create and the ` +
-    'job access token as long as the job, so an agent that starts after its token expired cannot register (HTTP 401) and its container ' +
-    'exits with code 78. Give the pool free nodes first (or a shorter wait), or register with a personal access token.';
 }
 
 export function demandFor(runId: string): string {

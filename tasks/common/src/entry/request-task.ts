@@ -2,7 +2,7 @@
 import { organizationUrlOf, TaskContext } from '../composition';
 import { createRegistrationTokenSource } from '../devops/token-source';
 import { readRequestParams } from '../params/request-params';
-import { NAMES_VARIABLE, OS_TYPE_VARIABLE } from '../params/wait-params';
+import { NAMES_VARIABLE, OS_TYPE_VARIABLE, PLACEMENT_VARIABLES, placementOf } from '../params/wait-params';
 import { requestAgents } from '../request-agents';
 import { requestSummary } from '../summary';
 import type { TaskIO } from '../task-io';
@@ -29,6 +29,13 @@ export async function runRequestTask(io: TaskIO): Promise<void> {
     io.setVariable('resourceIds', outcome.resourceIds, { output: true });
     io.setVariable(NAMES_VARIABLE, outcome.agentNames);
     io.setVariable(OS_TYPE_VARIABLE, params.osType);
+    // Where the agents run, for WaitForAgent in this job (plain) and for later jobs (outputs).
+    for (const [input, value] of Object.entries(placementOf(params.provider))) {
+      if (value === undefined) continue;
+      const names = PLACEMENT_VARIABLES[input as keyof typeof PLACEMENT_VARIABLES];
+      io.setVariable(names.variable, value);
+      io.setVariable(names.output, value, { output: true });
+    }
     io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents'), requestSummary(params.agentPool, outcome.demand, outcome.agents));
     io.setResult('Succeeded', io.loc('AgentsRequested',
       "%d agent(s) requested. Let the job that uses them demand 'EPHEMERAL_RUN -equals %s' in its pool, and wait for them with WaitForAgent.",

@@ -17,7 +17,7 @@ import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, 
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
-import { registrationDelayWarning } from '../request-agents';
+import { registrationDelayWarning } from '../registration-delay';
 import { planSweep } from './sweep';
 import { ensureTemplate } from './template-registration';
 
