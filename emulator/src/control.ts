@@ -130,7 +130,8 @@ async function containerGroupList(req: EmuRequest, ctx: EmulatorContext): Promis
   return json(200, { containerGroups: matching().map((g) => ({ name: g.name, provisioningState: g.provisioningState })) });
 }
 
-const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs'];
+const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs',
+  'entraTokenLifetimeSeconds', 'batchNodeAllocationMs'];
 
 function applyOptions(ctx: EmulatorContext, body: unknown): Reply {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return badRequest('the body must be a JSON object');

@@ -80,6 +80,28 @@ describe('emulator: fake agent', () => {
     assert.match(result.stderr, /401|not authorized/);
   });
 
+  it('cannot register with an Entra token that expired before config.sh ran: 401, as the real service answers', async () => {
+    emu.ctx.options.entraTokenLifetimeSeconds = 1;
+    let token: string;
+    try {
+      const res = await fetch(`${emu.urls.entra}/${emu.seed.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emu.seed.clientId, client_secret: emu.seed.clientSecret,
+          scope: '499b84ac-1321-427f-aa17-267ca6975798/.default' }).toString(),
+      });
+      token = String(((await res.json()) as { access_token: string }).access_token);
+    } finally {
+      emu.ctx.options.entraTokenLifetimeSeconds = 0;
+    }
+    // The token's exp is whole seconds: two seconds later it has expired whatever the rounding.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const result = await configure('agent-late', token);
+    assert.equal(result.code, 1, 'config.sh fails as the real one does (start.sh turns this into exit 78)');
+    assert.match(result.stderr, /401|not authorized/);
+    assert.equal(emu.ctx.store.agents.some((a) => a.name === 'agent-late'), false);
+  });
+
   it('goes online, takes one job, prints "Running job:", reports it finished and exits 0 with --once', async () => {
     assert.equal((await configure('agent-2', emu.seed.pat, { EPHEMERAL_RUN: '7' })).code, 0);
     const listener = run(path.join(dirs.agent, 'run.sh'), ['--once'], baseEnv({ EPHEMERAL_RUN: '7' }), dirs.agent);

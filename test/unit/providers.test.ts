@@ -117,6 +117,17 @@ describe('Batch provider', () => {
     return { provider, calls };
   }
 
+  it('warns when the pool has fewer free task slots than new agents (they wait for nodes)', async () => {
+    const { provider } = batch(async () => ({}));
+    const withPool = (pool: Record<string, unknown>) => {
+      (provider as unknown as { client: BatchClient }).client.pool = { get: async () => pool } as unknown as BatchClient['pool'];
+      return provider;
+    };
+    assert.match(await withPool({ currentDedicatedNodes: 0, currentLowPriorityNodes: 0, taskSlotsPerNode: 4 }).startDelayWarning(1) ?? '', /Batch pool 'agents' has no node running for 1 new agent/);
+    assert.match(await withPool({ currentDedicatedNodes: 1, currentLowPriorityNodes: 0, taskSlotsPerNode: 2 }).startDelayWarning(3) ?? '', /has 2 task slot\(s\) on 1 node\(s\) for 3 new agent/);
+    assert.equal(await withPool({ currentDedicatedNodes: 1, currentLowPriorityNodes: 1, taskSlotsPerNode: 2 }).startDelayWarning(3), undefined);
+  });
+
   it('creates the job when missing and adds a container task that runs the image entrypoint', async () => {
     const { provider, calls } = batch(async () => { throw restError(404, 'JobNotFound'); });
     await provider.create({ ...spec, keepFailedMinutes: 0 }, 'the-secret');

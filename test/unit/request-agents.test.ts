@@ -39,6 +39,24 @@ describe('requestAgents', () => {
     assert.equal(provider.specs[0].env.EPHEMERAL_RUN, '4711');
   });
 
+  it('mints a registration token for each create, so none has aged while others were created', async () => {
+    const { provider, deps } = setup();
+    let n = 0;
+    deps.registrationSecret = async () => `token-${++n}`;
+    await requestAgents(plan(['a-0', 'a-1', 'a-2']), deps);
+    assert.equal(n, 3);
+    assert.deepEqual([...provider.secretsSeen].sort(), ['token-1', 'token-2', 'token-3']);
+  });
+
+  it('warns that agents waiting for capacity may outlive their registration token', async () => {
+    const { provider, deps, io } = setup();
+    Object.assign(provider, { startDelayWarning: async (count: number) => `Batch pool 'agents' has no node running for ${count} new agent(s)` });
+    await requestAgents(plan(['a-0', 'a-1']), deps);
+    const warning = io.lines('warning').find((w) => w.includes("Batch pool 'agents' has no node running for 2 new agent(s)"));
+    assert.ok(warning, io.lines('warning').join('\n'));
+    assert.match(warning, /60 to 90 minutes.*HTTP 401.*code 78/);
+  });
+
   it('checks the pool before it creates anything', async () => {
     const { provider, deps } = setup();
     await assert.rejects(requestAgents({ ...plan(['a-0']), agentPool: 'Nope' }, deps), /Agent pool 'Nope' was not found/);

@@ -3,7 +3,7 @@
 // outcome into a task result. Nothing here runs at import time.
 import type { TokenCredential } from '@azure/core-auth';
 import { type AgentTls, loadAgentTls } from './agent-tls';
-import { createAzureCredential } from './azure-auth';
+import { createAzureCredential, createIdentityCredential, type CredentialDeps } from './azure-auth';
 import { type Cancellation, onTermination } from './cancellation';
 import { type Clock, systemClock } from './clock';
 import type { AgentPoolClient } from './devops/agent-pool-client';
@@ -56,6 +56,20 @@ export class TaskContext {
 
   credential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
     if (!connection) return undefined;
+    return createAzureCredential(connection, this.credentialDeps(connection, pipeline));
+  }
+
+  /**
+   * A credential that asks the token service anew on every call, bypassing every cache (ours and
+   * MSAL's): each agent's registration token is minted for its own create, with the longest life.
+   */
+  freshCredential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
+    if (!connection) return undefined;
+    const deps = this.credentialDeps(connection, pipeline);
+    return { getToken: (scopes, options) => createIdentityCredential(connection, deps).getToken(scopes, options) };
+  }
+
+  private credentialDeps(connection: AzureConnection, pipeline: PipelineContext): CredentialDeps {
     this.secret(connection.clientSecret);
     this.secret(connection.certificatePem);
     const getOidcToken = connection.scheme === 'WorkloadIdentityFederation'
@@ -68,7 +82,7 @@ export class TaskContext {
         };
       })()
       : undefined;
-    return createAzureCredential(connection, { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), tls: this.tls?.settings, clock: this.clock });
+    return { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), tls: this.tls?.settings, clock: this.clock };
   }
 
   devopsClient(auth: DevOpsAuth, pipeline: PipelineContext, credential: TokenCredential | undefined, options: { onRequest?: () => void; deadline?: () => number | undefined } = {}): AgentPoolClient {

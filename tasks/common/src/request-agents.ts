@@ -9,6 +9,7 @@ import { AggregateTaskError, CancelledError, describeError, isCancellation } fro
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
+import { registrationDelayWarning } from './registration-delay';
 import type { Logger } from './task-io';
 
 /** Deletes and reads in flight at once (creates: CREATES_IN_FLIGHT): ARM and Batch throttle bursts. */
@@ -22,7 +23,7 @@ export const CREATES_IN_FLIGHT = 100;
 export interface RequestDeps {
   provider: AgentProvider;
   devops: AgentPoolClient;
-  /** Mints the registration secret; the implementation masks it (setSecret) before returning it. */
+  /** Mints a registration secret for one create; the implementation masks it (setSecret) before returning it. */
   registrationSecret: () => Promise<string>;
   log: Logger;
   /** Words user-facing lines from task.json messages; plain English without it. */
@@ -58,8 +59,17 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
-  const secret = await deps.registrationSecret();
+  // Minted now so a credential problem fails before anything is created; the first create uses it,
+  // every other create mints its own, so no agent gets a token that has aged while others were created.
+  let firstSecret: string | undefined = await deps.registrationSecret();
+  const secretForCreate = async (): Promise<string> => {
+    const secret = firstSecret ?? await deps.registrationSecret();
+    firstSecret = undefined;
+    return secret;
+  };
   await provider.prepare();
+  const delay = await provider.startDelayWarning?.(plan.names.length);
+  if (delay) log.warning(registrationDelayWarning(delay));
 
   const specs = buildAgentSpecs({
     names: plan.names,
@@ -94,7 +104,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     }
     if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await provider.create(spec, secret).finally(() => settled.add(spec.name));
+    const created = await secretForCreate().then((secret) => provider.create(spec, secret)).finally(() => settled.add(spec.name));
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);

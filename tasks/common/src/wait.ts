@@ -63,6 +63,9 @@ export interface AgentOnline {
   where?: string;
 }
 
+/** How long an agent's container or task may be missing before it counts as gone (not yet visible after its create). */
+export const MISSING_GRACE_MS = 2 * 60_000;
+
 /** Raised when agents do not come online; `diagnosis` explains each missing agent. */
 export class WaitFailure extends TaskError {
   constructor(message: string, readonly diagnosis: string, readonly online: AgentOnline[], readonly pending: string[]) {
@@ -99,6 +102,8 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
   const online: AgentOnline[] = [];
   const statuses = new Map<string, AgentStatus | undefined>();
   const reportedDisabled = new Set<string>();
+  /** When each agent's resource was first found missing: it may not be visible yet just after its create. */
+  const missingSince = new Map<string, number>();
   let lastCloud = -Infinity;
   let lastDevops = -Infinity;
   const cloudInterval = Math.max(intervals.cloudMs, Math.min(10_000, options.names.length * 250));
@@ -139,7 +144,15 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
         if (result.status === 'fulfilled') {
           started ||= !firstRound && statuses.get(names[i])?.state !== 'running' && result.value?.state === 'running';
           statuses.set(names[i], result.value);
-          if (!result.value || hasEnded(result.value.state)) failed.push(names[i]);
+          if (result.value) {
+            missingSince.delete(names[i]);
+            if (hasEnded(result.value.state)) failed.push(names[i]);
+          } else {
+            // Unknown, not ended, until it has stayed missing for a while.
+            const since = missingSince.get(names[i]) ?? now;
+            missingSince.set(names[i], since);
+            if (now - since >= MISSING_GRACE_MS) failed.push(names[i]);
+          }
         } else if (isCancellation(result.reason)) {
           throw result.reason;
         }

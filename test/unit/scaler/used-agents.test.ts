@@ -61,7 +61,7 @@ describe('scaler: an agent that has completed a request is used up', () => {
       { index: 0, name: 'q-0', live: live('q-0'), agent: used, ended: [] },
       { index: 1, name: 'q-1', live: live('q-1'), agent: fresh, ended: [] },
     ]);
-    const decision = decideFixedPass(view, 'q', 2, 'aci');
+    const decision = decideFixedPass(view, 'q', 2, (slot) => slot);
     assert.deepEqual(decision.plan.recreate.map((a) => a.slot), ['q-0']);
     assert.match(decision.plan.recreate[0].reason, /completed a job/);
     assert.deepEqual(decision.plan.keep.map((a) => a.slot), ['q-1']);

@@ -1,7 +1,7 @@
 // ScaleAgentPool end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
 import { randomBytes } from 'node:crypto';
 import { organizationUrlOf, TaskContext } from '../composition';
-import { createDevOpsTokenSource } from '../devops/token-source';
+import { createRegistrationTokenSource } from '../devops/token-source';
 import { readScaleParams } from '../params/scale-params';
 import { scalePool } from '../scaler/scale-pool';
 import { scaleSummary } from '../scaler/scale-summary';
@@ -12,7 +12,9 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
   await context.run(async () => {
     const params = readScaleParams(io);
     const credential = context.credential(params.connection, params.pipeline);
-    const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
+    const mint = createRegistrationTokenSource(params.registration,
+      params.registration.mode === 'azureServiceConnection' ? context.freshCredential(params.registration.connection, params.pipeline) : undefined,
+      (token) => context.secret(token), { clock: context.clock, warn: (message) => io.warning(message) });
     const provider = context.provider(params.provider, params.connection, credential);
     const outcome = await scalePool({
       agentPool: params.agentPool,
@@ -37,7 +39,7 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
     }, {
       provider,
       devops: context.devopsClient(params.devops, params.pipeline, credential),
-      registrationSecret: async () => (await mint()).token,
+      registrationSecret: mint,
       autoscaler: params.autoscale ? context.poolAutoscaler(params.provider, params.autoscale.formula, params.connection, credential) : undefined,
       log: io,
       clock: context.clock,

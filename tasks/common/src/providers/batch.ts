@@ -245,6 +245,28 @@ export class BatchProvider implements AgentProvider {
     return addTasksInBulk({ addCollection }, this.params.jobId, tasks, (what, request) => this.retry(what, request, items[0]?.spec.image));
   }
 
+  /**
+   * A warning when the pool lacks task slots for `count` more agents: they wait for nodes (an
+   * autoscale evaluation, at least every 5 minutes, then node start and image pull).
+   */
+  async startDelayWarning(count: number): Promise<string | undefined> {
+    const { poolId } = this.params;
+    if (!this.client.pool || !poolId) return undefined;
+    let pool: BatchServiceModels.CloudPool;
+    try {
+      pool = await this.retry(`reading Batch pool '${poolId}'`, () => this.client.pool!.get(poolId));
+    } catch (error) {
+      this.options.debug?.(`cannot read Batch pool ${poolId}: ${String((error as Error)?.message ?? error)}`);
+      return undefined;
+    }
+    const nodes = (pool.currentDedicatedNodes ?? 0) + (pool.currentLowPriorityNodes ?? 0);
+    const slots = nodes * (pool.taskSlotsPerNode ?? 1);
+    if (slots >= count) return undefined;
+    return nodes === 0
+      ? `Batch pool '${poolId}' has no node running for ${count} new agent(s)`
+      : `Batch pool '${poolId}' has ${slots} task slot(s) on ${nodes} node(s) for ${count} new agent(s), fewer if other tasks run there`;
+  }
+
   async logTail(name: string, lines: number): Promise<string | undefined> {
     try {
       const file = await this.client.file.getFromTask(this.params.jobId, name, 'stderr.txt');

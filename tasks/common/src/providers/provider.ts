@@ -80,6 +80,11 @@ export interface AgentProvider {
   learnLocation?(resourceId: string): void;
   /** What fixes a refused listing, naming the input (e.g. input 'resourceGroup'). */
   readonly listingFix?: string;
+  /**
+   * Why `count` new agents may wait a long time for capacity before they start (Batch: a pool without
+   * enough free task slots), or undefined when they should start at once.
+   */
+  startDelayWarning?(count: number): Promise<string | undefined>;
   /** Creates many agents at once (Batch: add-task-collection); `id` names the resource, `spec.name` the agent. */
   createMany?(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]>;
 }

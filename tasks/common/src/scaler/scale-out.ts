@@ -39,7 +39,8 @@ export interface CreateOutcome {
 export interface ScaleOutDeps {
   provider: AgentProvider;
   spec: (slot: string) => AgentSpec;
-  secret: string;
+  /** Mints a registration secret for one create (or one add-task-collection request). */
+  secret: () => Promise<string>;
   owner: string;
 }
 
@@ -64,7 +65,7 @@ async function createOnAci(item: CreateItem, deps: ScaleOutDeps): Promise<Create
   if (existing) await provider.delete(existing.name);
   const spec = deps.spec(item.slot);
   try {
-    await provider.create(spec, deps.secret);
+    await provider.create(spec, await deps.secret());
   } catch (error) {
     // A concurrent run's PUT of the same name supersedes ours: its group stands, counted once.
     const winner = await provider.get(item.resourceId).catch(() => undefined);
@@ -94,7 +95,7 @@ export async function scaleOut(items: readonly CreateItem[], deps: ScaleOutDeps)
   }
 
   if (provider.createMany) {
-    const results = await provider.createMany(ready.map((item) => ({ spec: deps.spec(item.slot), id: item.resourceId })), deps.secret);
+    const results = await provider.createMany(ready.map((item) => ({ spec: deps.spec(item.slot), id: item.resourceId })), await deps.secret());
     results.forEach((r, i) => {
       const item = ready[i];
       if (r.created) outcomes.set(item, { item, result: 'created', detail: item.reason });

@@ -16,6 +16,7 @@ import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, 
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
+import { registrationDelayWarning } from '../registration-delay';
 import { planSweep } from './sweep';
 import { makeOwner } from '../ownership';
 import { ensureTemplate } from './template-registration';
@@ -45,7 +46,7 @@ export interface ScalePlan {
 export interface ScaleDeps {
   provider: AgentProvider;
   devops: AgentPoolClient;
-  /** Mints a registration secret (masked by the implementation); called once per pass that creates. */
+  /** Mints a registration secret (masked by the implementation); called for each create. */
   registrationSecret: () => Promise<string>;
   /** The provider's pool that sizes itself to the agents (Batch autoscale), when the inputs ask for it. */
   autoscaler?: PoolAutoscaler;
@@ -158,7 +159,8 @@ async function remove(pass: number, removals: Removal[], action: string, pool: P
 
 async function create(pass: number, items: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
   if (items.length === 0) return 0;
-  const secret = await deps.registrationSecret();
+  const delay = await deps.provider.startDelayWarning?.(items.length);
+  if (delay) deps.log.warning(registrationDelayWarning(delay));
   const now = deps.clock.now();
   const specs = new Map<string, AgentSpec>();
   const spec = (slot: string) => {
@@ -166,7 +168,7 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
     if (!s) specs.set(slot, (s = poolAgentSpec(template, slot, now)));
     return s;
   };
-  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret, owner: plan.owner });
+  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner });
   let created = 0;
   for (const o of outcomes) {
     if (o.result === 'created') {
