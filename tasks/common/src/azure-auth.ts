@@ -74,7 +74,7 @@ export function isTransientTokenError(error: unknown): boolean {
   if (e.name === 'CredentialUnavailableError' || e.name === 'AbortError') return false;
   if (typeof e.statusCode === 'number') return e.statusCode === 429 || e.statusCode >= 500;
   if (e.errorResponse?.error && /^(invalid_|unauthorized_|access_denied|interaction_required)/.test(e.errorResponse.error)) return false;
-  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable|endpoints_resolution_error/i.test(String(e.message ?? ''));
+  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable|endpoints_resolution_error|network_error/i.test(String(e.message ?? ''));
 }
 
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
