@@ -98,4 +98,30 @@ describe('requestAgents', () => {
     // What was in flight when the task was cancelled is removed too.
     assert.ok(provider.calls.some((c) => c.startsWith('delete')));
   });
+
+  it('when a delete fails too, the failure message says exactly what is left instead of "none were kept"', async () => {
+    const { provider, devops, deps } = setup();
+    provider.failCreate.set('a-1', new CloudError('Azure Resource Manager', 'quota exceeded', 400, 'QuotaExceeded'));
+    const remove = provider.delete.bind(provider);
+    provider.delete = async (name) => {
+      if (name === 'a-0') throw new CloudError('Azure Resource Manager', 'delete refused', 409, 'Conflict');
+      return remove(name);
+    };
+    devops.register('a-0');
+    const error = (await requestAgents(plan(['a-0', 'a-1']), deps).catch((e: unknown) => e)) as Error;
+    assert.doesNotMatch(error.message, /none were kept/);
+    assert.match(error.message, /could not all be removed: the container\/task of a-0/);
+  });
+
+  it('after a cancellation, waits for a create still in flight and removes what it made', async () => {
+    const { provider, deps } = setup();
+    // The create lands (the resource appears) only 50 ms after the cancellation.
+    provider.createDelayMs = 60;
+    const controller = new AbortController();
+    const pending = requestAgents(plan(['a-0']), { ...deps, clock: { now: () => Date.now(), sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)) }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await assert.rejects(pending, /cancelled/);
+    assert.equal(provider.resources.size, 0, 'the late create was deleted');
+    assert.ok(provider.calls.includes('listByRun 4711'), 'the run was listed once more');
+  });
 });
