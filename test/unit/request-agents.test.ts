@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { CloudError } from '../../tasks/common/src/errors';
+import { ownerTags } from '../../tasks/common/src/ownership';
 import { requestAgents, type RequestPlan } from '../../tasks/common/src/request-agents';
 import { FakeClock } from './fakes/fake-clock';
 import { FakeDevOps } from './fakes/fake-devops';
@@ -47,9 +48,17 @@ describe('requestAgents', () => {
 
   it('replaces the container an earlier attempt of the job left', async () => {
     const { provider, deps } = setup();
-    provider.put('a-0', 'failed');
+    provider.put('a-0', 'failed', { tags: ownerTags({ organization: 'https://dev.azure.com/contoso', project: '', pool: 'Ephemeral', runKind: 'build', run: '4711' }) });
     await requestAgents(plan(['a-0']), deps);
     assert.deepEqual(provider.calls.filter((c) => !c.startsWith('prepare')), ['get a-0', 'delete a-0', 'create a-0']);
+  });
+
+  it('never replaces a container of the same name that is not this run\'s', async () => {
+    const { provider, deps } = setup();
+    provider.put('a-0', 'running', { tags: { team: 'someone-else' } });
+    await assert.rejects(requestAgents(plan(['a-0']), deps), /'a-0' exists and is not this run's \(this extension did not create it\)/);
+    assert.ok(!provider.calls.includes('delete a-0'));
+    assert.deepEqual(provider.resources.get('a-0')?.tags, { team: 'someone-else' });
   });
 
   it('keeps at most 8 creates in flight', async () => {

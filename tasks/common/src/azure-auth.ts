@@ -187,9 +187,16 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
 export function createAzureCredential(connection: AzureConnection, deps: CredentialDeps = {}): TokenCredential {
   let inner: TokenCredential | undefined;
   const lazy: TokenCredential = {
-    getToken: (scopes, options) => {
+    getToken: async (scopes, options) => {
       inner ??= createIdentityCredential(connection, deps);
-      return inner.getToken(scopes, options);
+      try {
+        return await inner.getToken(scopes, options);
+      } catch (error) {
+        // MSAL remembers a failed metadata fetch (endpoints_resolution_error) and would fail the next
+        // attempt without a request: a transient failure gets a fresh credential for the retry.
+        if (isTransientTokenError(error)) inner = undefined;
+        throw error;
+      }
     },
   };
   return new RefreshingCredential(lazy, deps.clock, deps.deadline);
