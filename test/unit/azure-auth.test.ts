@@ -110,5 +110,8 @@ describe('Azure authentication', () => {
     await assert.rejects(credential.getToken('s/.default'), /AADSTS7000215/);
     assert.equal(calls, 1);
     assert.equal(isTransientTokenError(Object.assign(new Error('x'), { statusCode: 503 })), true);
+    // How @azure/identity reports a metadata document it could not fetch.
+    assert.equal(isTransientTokenError(Object.assign(new Error('endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error'), { name: 'CredentialUnavailableError' })), true);
+    assert.equal(isTransientTokenError(Object.assign(new Error('ManagedIdentityCredential: no endpoint'), { name: 'CredentialUnavailableError' })), false);
   });
 });

@@ -71,10 +71,12 @@ export function isTransientTokenError(error: unknown): boolean {
   if (isTransient(error)) return true;
   const e = error as { statusCode?: number; name?: string; message?: string; errorResponse?: { error?: string } } | undefined;
   if (!e || typeof e !== 'object') return false;
+  // @azure/identity reports a metadata document it could not fetch as CredentialUnavailableError (endpoints_resolution_error).
+  if (/endpoints_resolution_error|network_error/.test(String(e.message ?? ''))) return true;
   if (e.name === 'CredentialUnavailableError' || e.name === 'AbortError') return false;
   if (typeof e.statusCode === 'number') return e.statusCode === 429 || e.statusCode >= 500;
   if (e.errorResponse?.error && /^(invalid_|unauthorized_|access_denied|interaction_required)/.test(e.errorResponse.error)) return false;
-  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable|endpoints_resolution_error|network_error/i.test(String(e.message ?? ''));
+  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable/i.test(String(e.message ?? ''));
 }
 
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
