@@ -184,4 +184,19 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     const state = await world.state();
     assert.equal(state.requests.filter((q) => q.service === 'arm' && q.method === 'PUT' && q.path.includes(`eph-${run.buildId}-`)).length, 0);
   });
+
+  it('Release with rights on the resource group only and no resourceGroup input finds the containers from the registrations; a refused listing names the input that fixes the rest', async () => {
+    const run = world.run();
+    const { request, wait } = await provisionIn(world, run, world.seed.agentPool);
+    assertSucceeded(request, 'request');
+    assertSucceeded(wait as TaskOutcome, 'wait');
+    // The identity may not list container groups subscription-wide (403 AuthorizationFailed).
+    await world.fault({ service: 'arm', method: 'GET', path: `subscriptions/${world.seed.subscriptionId}/providers/Microsoft.ContainerInstance/containerGroups`, status: 403, count: 20 });
+    const inputs = { ...providerInputs(world, aci).inputs };
+    delete inputs.resourceGroup;
+    const released = await run.job('release').step('ReleaseEphemeralAgent', { ...inputs, agentPool: world.seed.agentPool });
+    assert.equal(released.result, 'SucceededWithIssues', `${released.message}\n${released.log}`);
+    assert.match(released.message, /input 'resourceGroup'/);
+    assert.deepEqual(leftovers(await world.state(), run.buildId), [], 'every registration and the container it points to are gone');
+  });
 });

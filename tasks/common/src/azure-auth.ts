@@ -91,10 +91,12 @@ export function isTransientTokenError(error: unknown): boolean {
   if (isTransient(error)) return true;
   const e = error as { statusCode?: number; name?: string; message?: string; errorResponse?: { error?: string } } | undefined;
   if (!e || typeof e !== 'object') return false;
+  // @azure/identity reports a metadata document it could not fetch as CredentialUnavailableError (endpoints_resolution_error).
+  if (/endpoints_resolution_error|network_error/.test(String(e.message ?? ''))) return true;
   if (e.name === 'CredentialUnavailableError' || e.name === 'AbortError') return false;
   if (typeof e.statusCode === 'number') return e.statusCode === 429 || e.statusCode >= 500;
   if (e.errorResponse?.error && /^(invalid_|unauthorized_|access_denied|interaction_required)/.test(e.errorResponse.error)) return false;
-  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable|endpoints_resolution_error/i.test(String(e.message ?? ''));
+  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable/i.test(String(e.message ?? ''));
 }
 
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
@@ -207,9 +209,16 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
 export function createAzureCredential(connection: AzureConnection, deps: CredentialDeps = {}): TokenCredential {
   let inner: TokenCredential | undefined;
   const lazy: TokenCredential = {
-    getToken: (scopes, options) => {
+    getToken: async (scopes, options) => {
       inner ??= createIdentityCredential(connection, deps);
-      return inner.getToken(scopes, options);
+      try {
+        return await inner.getToken(scopes, options);
+      } catch (error) {
+        // MSAL remembers a failed metadata fetch (endpoints_resolution_error) and would fail the next
+        // attempt without a request: a transient failure gets a fresh credential for the retry.
+        if (isTransientTokenError(error)) inner = undefined;
+        throw error;
+      }
     },
   };
   return new RefreshingCredential(lazy, deps.clock, deps.deadline);

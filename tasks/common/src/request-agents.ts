@@ -5,7 +5,8 @@ import { abortable } from './cancellation';
 import type { Clock } from './clock';
 import { mapSettled } from './concurrency';
 import type { AgentPoolClient } from './devops/agent-pool-client';
-import { AggregateTaskError, CancelledError, describeError, isCancellation } from './errors';
+import { AggregateTaskError, CancelledError, CloudError, describeError, isCancellation } from './errors';
+import { factsOfResource, isOwnedBy, whyNotOwned } from './ownership';
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
@@ -98,6 +99,11 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     if (deps.signal?.aborted) throw cancelled();
     // A retried job reuses its names: remove what the earlier attempt left, then create afresh.
     const previous = await provider.get(spec.name);
+    if (previous && !isOwnedBy(factsOfResource(previous), spec.owner)) {
+      // Never replace what is not this run's: a container group of this name belongs to someone else.
+      throw new CloudError('Azure Resource Manager',
+        `A container or task named '${spec.name}' exists and is not this run's (${whyNotOwned(factsOfResource(previous), spec.owner)}); it is left alone. Set input 'namePrefix' to another prefix`);
+    }
     if (previous) {
       log.info(loc('AgentReplaced', 'Agent %s: removing the %s container of an earlier attempt of this job.', spec.name, previous.state));
       await provider.delete(spec.name);

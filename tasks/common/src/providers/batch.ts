@@ -103,8 +103,10 @@ export class BatchProvider implements AgentProvider {
       try {
         await this.retry(`reading Batch pool '${poolId}'`, () => pools.get(poolId, { poolGetOptions: { select: 'id,state' } }));
       } catch (error) {
-        if (httpStatusOf(error) !== 404) throw error;
-        throw new CloudError('Azure Batch',
+        // An identity allowed to add tasks but not to read pools: the check is skipped, not the request.
+        if (httpStatusOf(error) === 403) this.options.debug?.(`cannot read Batch pool '${poolId}' to check it exists: ${String((error as Error)?.message ?? error)}`);
+        else if (httpStatusOf(error) !== 404) throw error;
+        else throw new CloudError('Azure Batch',
           `Batch pool '${poolId}' does not exist in ${new URL(this.params.accountUrl).host}: set input 'batchPoolId' to an existing pool`, 404, 'PoolNotFound', { cause: error });
       }
     }
