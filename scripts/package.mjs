@@ -1,12 +1,13 @@
 // Packages the extension: stages dist/vsix/ with, per contributed task, only its task.json (version
-// stamped), its esbuild bundle and its icon, plus the manifest and the files it lists; then runs
+// stamped), what the build made for it (bundle, lazy chunks, source maps, notices) and its icon, plus the manifest and the files it lists; then runs
 // tfx-cli. Any tfx warning fails the packaging. Run after `npm run build` (npm run package does both).
 //
 //   node scripts/package.mjs [--publisher <id>] [--private] [--out-dir <dir>]
 //
-// --private builds the dev variant (extension id suffixed -dev, derived task ids): see private-variant.mjs.
+// --private builds the dev variant (extension id suffixed -dev, derived task ids, task names suffixed Dev,
+// e.g. RequestEphemeralAgentDev@1): see private-variant.mjs.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,8 +15,12 @@ import { privateManifest, privateTask } from './private-variant.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';
-/** What a task folder in the vsix holds: nothing else (no node_modules, no source maps). */
-export const TASK_FILES = ['task.json', 'index.js', 'icon.png'];
+/**
+ * What a task folder in the vsix holds besides its task.json and icon.png: what the build put in
+ * dist/tasks/<folder>/ (index.js, its lazy chunks, their source maps, legal comments and the
+ * third-party notices: see build.mjs), nothing else (no node_modules).
+ */
+export const TASK_BUILD_FILES = /^(index|lazy-[\w-]+)\.js(\.map|\.LEGAL\.txt)?$|^ThirdPartyNotices\.txt$/;
 
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -47,7 +52,10 @@ function stageTask(folder, stage, { manifest, version, publisher, isPrivate }) {
   const target = path.join(stage, folder);
   mkdirSync(target, { recursive: true });
   writeFileSync(path.join(target, 'task.json'), `${JSON.stringify(task, null, 2)}\n`);
-  copyFileSync(bundle, path.join(target, 'index.js'));
+  for (const file of readdirSync(path.dirname(bundle))) {
+    if (!TASK_BUILD_FILES.test(file)) throw new Error(`${path.relative(root, path.join(path.dirname(bundle), file))} is not a file the build makes: run 'npm run build' again`);
+    copyFileSync(path.join(path.dirname(bundle), file), path.join(target, file));
+  }
   copyFileSync(path.join(source, 'icon.png'), path.join(target, 'icon.png'));
 }
 

@@ -1,10 +1,13 @@
 // The private (dev) variant of the extension: installable next to the public one in the same
-// organization, so it needs its own extension id, task ids and service connection type name.
+// organization, so it needs its own extension id, task ids, task names and service connection type
+// name (with the public names, `RequestEphemeralAgent@1` would be ambiguous in YAML).
 // Task ids are derived, never stored: UUIDv5 of the publisher in the namespace of the public task id
 // gives every publisher its own stable ids, and the public ids in task.json stay the only source.
 import { createHash } from 'node:crypto';
 
 export const PRIVATE_SUFFIX = '-dev';
+/** Appended to task names: the dev variant's tasks are `RequestEphemeralAgentDev@1` and so on. */
+export const PRIVATE_TASK_NAME_SUFFIX = 'Dev';
 const NAME_MARK = ' (dev)';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,10 +53,16 @@ export function privateManifest(manifest) {
   return copy;
 }
 
+/** The name YAML uses for a task of the private variant. */
+export function privateTaskName(publicName) {
+  return `${publicName}${PRIVATE_TASK_NAME_SUFFIX}`;
+}
+
 /** A copy of a task.json for the private variant of `manifest` (the public vss-extension.json). */
 export function privateTask(task, manifest, publisher) {
   const copy = JSON.parse(JSON.stringify(task));
   copy.id = privateTaskId(task.id, publisher);
+  copy.name = privateTaskName(task.name);
   copy.friendlyName = `${task.friendlyName}${NAME_MARK}`;
   const endpointTypes = new Set(endpointTypeNames(manifest));
   for (const input of copy.inputs ?? []) {

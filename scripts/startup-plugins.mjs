@@ -10,9 +10,9 @@ import path from 'node:path';
 /**
  * Modules evaluated when an SDK loads but used on few paths, replaced by a facade that requires the
  * real module on the first call of one of its `members` (functions or constructors): the only members
- * the SDKs in the lazy chunks use. A member missing here would be undefined at its first use; the e2e
- * tests run each path (certificate credentials sign with jsonwebtoken, the proxy tests use the proxy
- * agents, node-api queries use qs).
+ * the SDKs in the lazy chunks use. Any other member throws an Error naming the module and the member
+ * (strictFacadeSource); the e2e tests run each path (certificate credentials sign with jsonwebtoken,
+ * the proxy tests use the proxy agents, node-api queries use qs).
  */
 export const DEFERRED_MODULES = {
   // MSAL signs a client assertion only for certificate credentials.
@@ -33,9 +33,27 @@ export const TASK_LIB_DEFERRED = {
   child_process: { importer: /[\\/]azure-pipelines-task-lib[\\/]task\.js$/, members: ['execFileSync'] },
 };
 
+// Read on a module object by CommonJS/ES module interop and by `await`, never as a member of the module.
+const INTEROP_KEYS = ['__esModule', 'then'];
+
+/**
+ * Source of an expression: `object` (the members a facade knows) behind a Proxy that throws an Error
+ * naming `module` and the member on any other member, where a plain object would hand out undefined
+ * and fail later, far from the cause. `listedIn` says where the known members are listed.
+ */
+export function strictFacadeSource(module, object, listedIn) {
+  return `new Proxy(${object}, {
+  get(target, key, receiver) {
+    if (typeof key === 'symbol' || key in target || ${JSON.stringify(INTEROP_KEYS)}.includes(key)) return Reflect.get(target, key, receiver);
+    throw new Error(${JSON.stringify(`The lazily loaded module '${module}' has no member '`)} + key + ${JSON.stringify(`' in this bundle: the bundle knows only ` +
+      `the members listed in ${listedIn}; add it there and rebuild`)});
+  },
+})`;
+}
+
 /**
  * Replaces the `deferred` modules by facades. With `chunk`, the real modules are left out of this build:
- * the facade takes them from that lazy chunk (`require('lazy-chunk:<chunk>')[<key>]`), and `collected`
+ * the facade takes them from that lazy chunk (`require('./lazy-<chunk>.js')[<key>]`), and `collected`
  * gets key -> file for building it, so code a task never calls is not even parsed. `entry` is the
  * chunk's own entry file, whose imports are left alone.
  */
@@ -52,25 +70,27 @@ export function deferredModulesPlugin(deferred = DEFERRED_MODULES, { chunk, coll
         if (args.importer === entry) return undefined;
         // The facade's own require of the real module is an absolute path, so it does not come back here.
         const real = createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path);
-        return { path: `${real} (deferred)`, namespace: 'deferred', pluginData: { real, members: deferred[args.path].members } };
+        return { path: `${real} (deferred)`, namespace: 'deferred', pluginData: { module: args.path, real, members: deferred[args.path].members } };
       });
-      // The chunk the facades read from is resolved at run time by the chunk reader.
-      if (chunk) esbuild.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path, external: true }));
+      // The chunk the facades read from is a file beside this one, required at run time.
+      if (chunk) esbuild.onResolve({ filter: /^\.\/lazy-[\w-]+\.js$/ }, (args) => ({ path: args.path, external: true }));
       esbuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
-        const { real, members } = args.pluginData;
+        const { module, real, members } = args.pluginData;
         let source = `require(${JSON.stringify(real)})`;
         if (chunk) {
           const key = path.relative(root, real).split(path.sep).join('/');
           collected.set(key, real);
-          source = `require(${JSON.stringify(`lazy-chunk:${chunk}`)})[${JSON.stringify(key)}]`;
+          source = `require(${JSON.stringify(`./lazy-${chunk}.js`)})[${JSON.stringify(key)}]`;
         }
         return {
           contents: `let real;
 const load = () => (real ??= ${source});
-${members.map((member) => `exports[${JSON.stringify(member)}] = function (...args) {
+const facade = {};
+${members.map((member) => `facade[${JSON.stringify(member)}] = function (...args) {
   const target = load()[${JSON.stringify(member)}];
   return new.target ? Reflect.construct(target, args) : target.apply(this, args);
-};`).join('\n')}`,
+};`).join('\n')}
+module.exports = ${strictFacadeSource(module, 'facade', 'DEFERRED_MODULES or TASK_LIB_DEFERRED in scripts/startup-plugins.mjs')};`,
           loader: 'js',
           resolveDir: path.dirname(real),
         };

@@ -3,13 +3,13 @@
 // (scalePool) with the standby schedule applied. Every change of a pass becomes one JSON log line.
 import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential } from '../../tasks/common/src/azure-auth';
+import { createAzureCredential, createIdentityCredential, type CredentialDeps } from '../../tasks/common/src/azure-auth';
 import type { Cancellation } from '../../tasks/common/src/cancellation';
-import { lazily, TaskContext } from '../../tasks/common/src/composition';
-import { createDevOpsTokenSource } from '../../tasks/common/src/devops/token-source';
+import { TaskContext } from '../../tasks/common/src/composition';
+import { createRegistrationTokenSource } from '../../tasks/common/src/devops/token-source';
 import { InputError } from '../../tasks/common/src/errors';
+import type { AzureConnection } from '../../tasks/common/src/params/azure-connection';
 import { readScaleParams, type ScaleParams } from '../../tasks/common/src/params/scale-params';
-import type { BatchPoolOperations, BatchProvider } from '../../tasks/common/src/providers/batch';
 import { type PassReport, type ScaleDeps, type ScaleOutcome, type ScalePlan, scalePool } from '../../tasks/common/src/scaler/scale-pool';
 import { ConfigError, type ControllerConfig, type PoolConfig } from './config';
 import type { EnvironmentIdentity } from './identity';
@@ -47,14 +47,39 @@ export function classifyLine(message: string): LogFields | undefined {
   return /\bretry \d+ in \d+ ms\b/.test(message) ? { event: 'throttled' } : undefined;
 }
 
-/** A TaskContext whose cancellation is the controller's (one for the process, not one per pass). */
+/**
+ * A TaskContext whose cancellation is the controller's (one for the process, not one per pass) and
+ * whose credentials take a workload identity's token from the environment's file, not from a job.
+ */
 class ControllerContext extends TaskContext {
-  constructor(io: PoolIO, private readonly stop: Cancellation) {
+  constructor(io: PoolIO, private readonly stop: Cancellation, private readonly identity: EnvironmentIdentity) {
     super(io);
   }
 
   override get signals(): Cancellation {
     return this.stop;
+  }
+
+  override credential(connection: AzureConnection | undefined): TokenCredential | undefined {
+    return connection ? createAzureCredential(connection, this.identityDeps(connection)) : undefined;
+  }
+
+  override freshCredential(connection: AzureConnection | undefined): TokenCredential | undefined {
+    if (!connection) return undefined;
+    const deps = this.identityDeps(connection);
+    return { getToken: (scopes, options) => createIdentityCredential(connection, deps).getToken(scopes, options) };
+  }
+
+  private identityDeps(connection: AzureConnection): CredentialDeps {
+    this.secret(connection.clientSecret);
+    this.secret(connection.certificatePem);
+    const read = this.identity.getOidcToken;
+    const getOidcToken = read ? async () => {
+      const token = await read();
+      this.secret(token);
+      return token;
+    } : undefined;
+    return { getOidcToken, clock: this.clock };
   }
 }
 
@@ -110,23 +135,17 @@ export class PoolRunner {
     checkSchedules(pool, index, this.params.queue.maxAgents);
     this.owner = controllerOwner(config.organizationUrl, this.params.agentPool, this.params.namePrefix);
 
-    const context = new ControllerContext(this.io, stop);
-    const connection = this.params.connection;
-    const credential: TokenCredential | undefined = connection
-      ? createAzureCredential(connection, { getOidcToken: identity.getOidcToken, clock: context.clock })
-      : undefined;
-    if (connection) {
-      context.secret(connection.clientSecret);
-      context.secret(connection.certificatePem);
-    }
-    const mint = createDevOpsTokenSource(this.params.registration, credential, (token) => context.secret(token));
-    const provider = context.provider(this.params.provider, connection, credential);
-    const autoscale = this.params.provider.kind === 'batch' && this.params.autoscale;
+    const context = new ControllerContext(this.io, stop, identity);
+    const { connection, registration, pipeline } = this.params;
+    const credential = context.credential(connection);
+    const mint = createRegistrationTokenSource(registration,
+      registration.mode === 'azureServiceConnection' ? context.freshCredential(registration.connection) : undefined,
+      (token) => context.secret(token), { clock: context.clock, warn: (message) => this.io.warning(message) });
     this.deps = {
-      provider,
-      devops: context.devopsClient(this.params.devops, this.params.pipeline, credential),
-      registrationSecret: async () => (await mint()).token,
-      batchPool: autoscale ? lazily(() => poolOperationsOf(provider as BatchProvider)) : undefined,
+      provider: context.provider(this.params.provider, connection, credential),
+      devops: context.devopsClient(this.params.devops, pipeline, credential),
+      registrationSecret: mint,
+      autoscaler: this.params.autoscale ? context.poolAutoscaler(this.params.provider, this.params.autoscale.formula, connection, credential) : undefined,
       log: this.io,
       clock: context.clock,
       signal: stop.cancel,
@@ -161,7 +180,6 @@ export class PoolRunner {
       project: '',
       runId: p.pipeline.runId,
       owner: this.owner,
-      batchAutoscale: p.provider.kind === 'batch' && p.autoscale ? { poolId: p.provider.poolId, formula: p.autoscale.formula } : undefined,
       idleTimeoutMinutes: typeof this.pool.idleTimeoutMinutes === 'number' ? this.pool.idleTimeoutMinutes : undefined,
     };
     let report: PassReport | undefined;
@@ -173,10 +191,4 @@ export class PoolRunner {
     const active = activeSchedule(this.pool.schedules, now);
     return { pool: outcome.pool, outcome, report, schedule: active?.index, minIdle: standby.minIdle, minAgents: standby.minAgents };
   }
-}
-
-function poolOperationsOf(provider: BatchProvider): BatchPoolOperations {
-  const operations = provider.poolOperations();
-  if (!operations) throw new Error('The Batch client has no pool operations');
-  return operations;
 }

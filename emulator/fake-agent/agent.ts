@@ -14,8 +14,7 @@ async function main(): Promise<number> {
       await configure(args, agentDir);
       return 0;
     case 'run':
-      await listen(args, agentDir);
-      return 0;
+      return listen(args, agentDir);
     default:
       console.error('usage: agent.js configure|run <agent directory> [options]');
       return 2;

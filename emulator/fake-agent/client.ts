@@ -1,7 +1,56 @@
 // A minimal JSON-over-HTTPS client for the fake agent (Node built-ins only, so the agent runs from
 // a copied directory without node_modules). NODE_EXTRA_CA_CERTS makes Node trust the emulator's CA.
+// Like the real agent's HTTP client (VssHttpRetryMessageHandler), it retries transient failures.
 import http from 'node:http';
 import https from 'node:https';
+
+/**
+ * The emulator's agent waits a hundredth of the real agent's times (10 s become 100 ms), so that
+ * fault tests stay short; the number of attempts and the shape of the backoff are the real ones.
+ */
+export const AGENT_TIME_SCALE = 0.01;
+
+/** Statuses VssHttpRetryOptions.RetryableStatusCodes names: the real agent retries these, not 500. */
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+/** Network failures VssNetworkHelper.IsTransientNetworkException treats as transient (resets, refusals, timeouts, DNS). */
+const TRANSIENT_NETWORK_ERRORS = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENETDOWN', 'ENETUNREACH', 'ENETRESET',
+  'EHOSTDOWN', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+
+/** VssUtil.CreateConnection: MaxRetryRequest is the VSTS_HTTP_RETRY knob (default 3) kept within [3, 10]. */
+export function maxRetryRequest(env: NodeJS.ProcessEnv = process.env): number {
+  const knob = Number.parseInt(env.VSTS_HTTP_RETRY ?? '', 10);
+  return Math.min(Math.max(Number.isNaN(knob) ? 3 : knob, 3), 10);
+}
+
+/** BackoffTimerHelper.GetExponentialBackoff(attempt, 10 s, 10 min, 1 s), scaled by AGENT_TIME_SCALE. */
+export function retryBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const delta = 1000 * (0.8 + 0.4 * random());
+  const realMs = Math.min(10_000 + (2 ** attempt - 1) * delta, 600_000);
+  return realMs * AGENT_TIME_SCALE;
+}
+
+/** True for a network failure the real agent's client retries. */
+export function isTransientNetworkError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && TRANSIENT_NETWORK_ERRORS.has(code);
+}
+
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export interface HttpResponse {
   status: number;
@@ -30,7 +79,34 @@ export class HttpError extends Error {
   }
 }
 
-export function request(options: RequestOptions): Promise<HttpResponse> {
+/**
+ * Sends the request, retrying a retryable status or a transient network failure up to
+ * maxRetryRequest() times with exponential backoff, as VssHttpRetryMessageHandler does for every
+ * method; the last answer (or failure) is the caller's.
+ */
+export async function request(options: RequestOptions): Promise<HttpResponse> {
+  const maxAttempts = maxRetryRequest() + 1;
+  for (let attempt = 1; ; attempt++) {
+    let retry: boolean;
+    let result: HttpResponse | undefined;
+    let failure: unknown;
+    try {
+      result = await requestOnce(options);
+      retry = RETRYABLE_STATUSES.has(result.status);
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      failure = err;
+      retry = isTransientNetworkError(err);
+    }
+    if (!retry || attempt >= maxAttempts) {
+      if (result) return result;
+      throw failure;
+    }
+    await delay(retryBackoffMs(attempt), options.signal);
+  }
+}
+
+function requestOnce(options: RequestOptions): Promise<HttpResponse> {
   const url = new URL(options.url);
   const headers: Record<string, string> = { Accept: 'application/json;api-version=7.2-preview.1', 'User-Agent': 'VSTSAgentCore-Linux/emulated' };
   if (options.authorization) headers.Authorization = options.authorization;

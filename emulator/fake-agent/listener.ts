@@ -4,22 +4,32 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HttpError, describe, request, requestJson } from './client';
+import { AGENT_TIME_SCALE, HttpError, delay, describe, request, requestJson } from './client';
 import { runFakeJob, type JobMessage } from './job';
 import { clientAssertion } from './keys';
 import { loadSettings } from './settings';
 
 const JOB_MESSAGE_TYPE = 'PipelineAgentJobRequest';
 const SESSION_RETRIES = 10;
+/** MessageListener.CreateSessionAsync waits 30 s between attempts (scaled, see AGENT_TIME_SCALE). */
+const SESSION_RETRY_MS = 30_000 * AGENT_TIME_SCALE;
+/** MessageListener.GetNextMessageAsync waits 15 to 30 s after a failed poll (scaled). */
+const POLL_RETRY_MS = { min: 15_000 * AGENT_TIME_SCALE, max: 30_000 * AGENT_TIME_SCALE };
+
+/**
+ * What the real listener does not retry when it opens its session or polls
+ * (IsSessionCreationExceptionRetriable, IsGetNextMessageExceptionRetriable): the agent or its pool
+ * is gone (404), access is denied (403), the credentials are refused (401). Anything else, a 5xx
+ * or a reset the HTTP client's own retries did not overcome included, is tried again.
+ */
+function isFinal(err: unknown): boolean {
+  return err instanceof HttpError && [401, 403, 404].includes(err.status);
+}
 
 interface Message {
   messageId: number;
   messageType: string;
   body: string;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class Listener {
@@ -30,6 +40,8 @@ export class Listener {
   private readonly pollAbort = new AbortController();
   private job: Promise<void> | undefined;
   private jobAbort = new AbortController();
+  /** The exit code a hostile job left the agent with, if any. */
+  exitCode: number | undefined;
 
   constructor(
     private readonly agentDir: string,
@@ -50,7 +62,7 @@ export class Listener {
       client_assertion: clientAssertion(this.config.privateKeyPem, clientId, authorizationUrl),
     });
     const res = await request({ method: 'POST', url: authorizationUrl, form });
-    if (res.status !== 200) throw new Error(`cannot get an access token: ${describe(res)}`);
+    if (res.status !== 200) throw new HttpError(res.status, `cannot get an access token: ${describe(res)}`);
     this.accessToken = res.json<{ access_token: string }>().access_token;
   }
 
@@ -71,19 +83,35 @@ export class Listener {
 
   private async createSession(): Promise<void> {
     const { agentId, agentName } = this.config.settings;
-    for (let attempt = 1; ; attempt++) {
+    let conflicts = 0;
+    let reported = false;
+    for (;;) {
       try {
+        if (!this.accessToken) await this.refreshToken();
         const session = await this.call<{ sessionId: string }>('POST', `${this.api}/sessions`, {
           agent: { id: agentId, name: agentName },
           ownerName: os.hostname(),
           useFipsEncryption: false,
         });
         this.sessionId = session.sessionId;
+        if (reported) console.log(`${new Date().toISOString()}: Connected to the server.`);
         return;
       } catch (err) {
-        // A session of a listener that just died lingers until it stops being polled.
-        if (!(err instanceof HttpError && err.status === 409) || attempt >= SESSION_RETRIES) throw err;
-        await delay(1000);
+        if (this.stopping) throw err;
+        if (err instanceof HttpError && err.status === 409) {
+          // A session of a listener that just died lingers until it stops being polled.
+          conflicts += 1;
+          if (conflicts >= SESSION_RETRIES) throw err;
+          await delay(1000, this.pollAbort.signal);
+          continue;
+        }
+        if (isFinal(err)) throw err;
+        if (!reported) {
+          // As the real listener, say it once, then keep trying.
+          console.error(`${new Date().toISOString()}: cannot connect to the server (${(err as Error).message}); retrying every ${SESSION_RETRY_MS / 1000} s`);
+          reported = true;
+        }
+        await delay(SESSION_RETRY_MS, this.pollAbort.signal);
       }
     }
   }
@@ -117,6 +145,8 @@ export class Listener {
     this.job = runFakeJob(this, message, this.agentDir, this.config.settings, this.jobAbort.signal)
       .catch((err: unknown) => console.error(`job ${message.jobName} failed: ${(err as Error).message}`))
       .finally(() => {
+        // A hostile job: it leaves the agent exiting with a code of its choice.
+        if (message.agentExitCode !== undefined) this.exitCode = message.agentExitCode;
         if (this.once) this.stop();
       });
   }
@@ -133,7 +163,6 @@ export class Listener {
   }
 
   async run(): Promise<void> {
-    await this.refreshToken();
     await this.createSession();
     console.log(`${new Date().toISOString()}: Listening for Jobs`);
     let lastMessageId = 0;
@@ -144,7 +173,10 @@ export class Listener {
           message = await this.nextMessage(lastMessageId);
         } catch (err) {
           if (this.stopping) break;
-          throw err;
+          if (isFinal(err)) throw err;
+          const waitMs = POLL_RETRY_MS.min + Math.random() * (POLL_RETRY_MS.max - POLL_RETRY_MS.min);
+          await delay(waitMs, this.pollAbort.signal).catch(() => undefined);
+          continue;
         }
         if (!message) continue;
         lastMessageId = message.messageId;
@@ -158,7 +190,8 @@ export class Listener {
   }
 }
 
-export async function listen(argv: string[], agentDir: string): Promise<void> {
+/** Runs the listener; resolves to the exit code of the agent (0 unless a job chose another). */
+export async function listen(argv: string[], agentDir: string): Promise<number> {
   const unknown = argv.filter((a) => a !== '--once');
   if (unknown.length > 0) throw new Error(`unknown argument: ${unknown[0]}`);
   if (!fs.existsSync(path.join(agentDir, '.agent'))) throw new Error('the agent is not configured: run config.sh first');
@@ -167,4 +200,5 @@ export async function listen(argv: string[], agentDir: string): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   await listener.run();
+  return listener.exitCode ?? 0;
 }

@@ -21,6 +21,8 @@ export const CONTAINER_PID_FILE = 'container.pid';
  * (the image pull time), so a benchmark can have agents come up at chosen times. Emulator-only.
  */
 export const START_DELAY_VARIABLE = 'EMULATOR_START_DELAY_MS';
+/** A container's own agentStartDelayMs (test knob). */
+export const AGENT_START_DELAY_VARIABLE = 'EMULATOR_AGENT_START_DELAY_MS';
 
 /** The pull delay for a container with these environment values (the largest, for a group). */
 export function startDelayMs(ctx: EmulatorContext, envs: Array<Record<string, string | undefined>>): number {
@@ -184,7 +186,9 @@ export function createContainerRunner(ctx: EmulatorContext): ContainerRunner {
       const startSh = path.join(repoRoot(), 'images', 'linux', 'start.sh');
       // agentStartDelayMs models an agent that needs time to start inside a running container (as the
       // real one does to configure): the container's first process sleeps, then becomes start.sh.
-      const delaySeconds = (ctx.options?.agentStartDelayMs ?? 0) / 1000;
+      // EMULATOR_AGENT_START_DELAY_MS in the container's environment sets it for one container (tests).
+      const ownDelay = Number(options.env[AGENT_START_DELAY_VARIABLE]);
+      const delaySeconds = (Number.isFinite(ownDelay) && ownDelay >= 0 ? ownDelay : ctx.options?.agentStartDelayMs ?? 0) / 1000;
       const [command, args] = !entrypoint
         ? [options.command![0], options.command!.slice(1)]
         : delaySeconds > 0

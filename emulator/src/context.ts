@@ -116,6 +116,13 @@ export interface EmulatorOptions {
   devopsRateWindowMs: number;
   /** How long an agent's message poll waits for work before answering empty (default 2000). */
   devopsLongPollMs?: number;
+  /**
+   * Life of the access tokens Entra issues (client credentials), in seconds; 0 or absent: a random
+   * 60 to 90 minutes, as Entra assigns by default.
+   */
+  entraTokenLifetimeSeconds?: number;
+  /** How long a Batch node takes to allocate after a pool's target grows (default 0). */
+  batchNodeAllocationMs?: number;
 }
 
 export interface EmulatorContext {

@@ -48,7 +48,10 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
   return {
     containerGroups: store.containerGroups.map(containerGroupState),
     batchJobs: store.batchJobs.map((j) => ({ id: j.id, poolId: j.poolId })),
-    batchTasks: store.batchTasks.map((t) => ({ jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null })),
+    batchTasks: store.batchTasks.map((t) => ({
+      jobId: t.jobId, id: t.id, state: t.state, exitCode: t.exitCode ?? null,
+      containerRunOptions: (t.body.containerSettings as { containerRunOptions?: string } | undefined)?.containerRunOptions ?? null,
+    })),
     agents: store.agents.map((a) => ({
       pool: poolName(a.poolId),
       id: a.id,
@@ -75,7 +78,60 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
   };
 }
 
-const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs'];
+/** Longest a control request may wait for a condition (`waitMs`): shorter than any client's timeout. */
+export const MAX_CONTROL_WAIT_MS = 60_000;
+const WAIT_CHECK_MS = 5;
+
+function nonNegativeQuery(req: EmuRequest, name: string, fallback: number): number | Reply {
+  const raw = req.query.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 ? value : badRequest(`'${name}' must be an integer >= 0`);
+}
+
+/** Resolves once `ready()` holds or `waitMs` has passed, checking every few milliseconds (a length or a filter). */
+async function waitUntil(ready: () => boolean, waitMs: number): Promise<void> {
+  const until = Date.now() + Math.min(waitMs, MAX_CONTROL_WAIT_MS);
+  while (!ready() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, WAIT_CHECK_MS));
+}
+
+/**
+ * `GET /requests?from=N&waitMs=T`: the request log from index N on (with user agents), once it holds
+ * more than N requests or T ms have passed: a benchmark waits for a task's first request without
+ * reading the whole state.
+ */
+async function requestLog(req: EmuRequest, ctx: EmulatorContext): Promise<Reply> {
+  const from = nonNegativeQuery(req, 'from', 0);
+  const waitMs = nonNegativeQuery(req, 'waitMs', 0);
+  if (typeof from !== 'number') return from;
+  if (typeof waitMs !== 'number') return waitMs;
+  await waitUntil(() => ctx.store.requests.length > from, waitMs);
+  const requests = ctx.store.requests;
+  return json(200, {
+    total: requests.length,
+    requests: requests.slice(from).map((r) => ({ time: r.time, service: r.service, method: r.method, path: r.path, query: r.query, status: r.status, userAgent: r.userAgent ?? null })),
+  });
+}
+
+/**
+ * `GET /container-groups?prefix=P&count=N&provisioningState=S&waitMs=T`: name and provisioning state
+ * of the container groups whose name starts with P, once N of them (in state S, when given) exist or
+ * T ms have passed.
+ */
+async function containerGroupList(req: EmuRequest, ctx: EmulatorContext): Promise<Reply> {
+  const prefix = req.query.get('prefix') ?? '';
+  const state = req.query.get('provisioningState');
+  const count = nonNegativeQuery(req, 'count', 0);
+  const waitMs = nonNegativeQuery(req, 'waitMs', 0);
+  if (typeof count !== 'number') return count;
+  if (typeof waitMs !== 'number') return waitMs;
+  const matching = () => ctx.store.containerGroups.filter((g) => g.name.startsWith(prefix));
+  await waitUntil(() => matching().filter((g) => state === null || g.provisioningState === state).length >= count, waitMs);
+  return json(200, { containerGroups: matching().map((g) => ({ name: g.name, provisioningState: g.provisioningState })) });
+}
+
+const OPTION_KEYS: (keyof EmulatorOptions)[] = ['containerStartDelayMs', 'agentStartDelayMs', 'agentOnlineWindowMs', 'devopsRateLimit', 'devopsRateWindowMs', 'devopsLongPollMs',
+  'entraTokenLifetimeSeconds', 'batchNodeAllocationMs'];
 
 function applyOptions(ctx: EmulatorContext, body: unknown): Reply {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return badRequest('the body must be a JSON object');
@@ -97,8 +153,12 @@ function queue(ctx: EmulatorContext, body: unknown): Reply {
   if (!Array.isArray(demands) || demands.some((d) => typeof d !== 'string')) return badRequest("'demands' must be an array of strings");
   if (b.durationMs !== undefined && (typeof b.durationMs !== 'number' || b.durationMs < 0)) return badRequest("'durationMs' must be a number >= 0");
   const durationMs = (b.durationMs as number | undefined) ?? 1000;
+  const agentExitCode = b.agentExitCode;
+  if (agentExitCode !== undefined && !(Number.isInteger(agentExitCode) && (agentExitCode as number) >= 0 && (agentExitCode as number) <= 255)) {
+    return badRequest("'agentExitCode' must be a whole number from 0 to 255");
+  }
   try {
-    return json(200, queueJob(ctx, { pool: b.pool, demands: demands as string[], durationMs }));
+    return json(200, queueJob(ctx, { pool: b.pool, demands: demands as string[], durationMs, agentExitCode: agentExitCode as number | undefined }));
   } catch (error) {
     // The devops queue throws DevOpsHttpError (status, typeKey) for an unknown pool or a malformed demand.
     const err = error as Error & { status?: number; typeKey?: string };
@@ -122,6 +182,10 @@ export async function handleControl(req: EmuRequest, ctx: EmulatorContext, deps:
   }
   const route = `${req.method} ${path}`;
   switch (route) {
+    case 'GET /requests':
+      return requestLog(req, ctx);
+    case 'GET /container-groups':
+      return containerGroupList(req, ctx);
     case 'GET /state':
       // Agent statuses and the queue are derived on demand: bring them up to date first.
       syncQueue(ctx);

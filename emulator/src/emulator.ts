@@ -56,6 +56,8 @@ export const DEFAULT_OPTIONS: EmulatorOptions = {
   devopsRateLimit: 0,
   devopsRateWindowMs: 60_000,
   devopsLongPollMs: 2000,
+  entraTokenLifetimeSeconds: 0,
+  batchNodeAllocationMs: 0,
 };
 
 const SERVICE_NAMES: readonly ServiceName[] = ['entra', 'arm', 'batch', 'devops'];

@@ -1,7 +1,7 @@
 // Microsoft Entra ID for one tenant and one application: OpenID discovery, signing keys, and the
 // v2.0 token endpoint's client-credentials grant with a client secret, a certificate assertion or a
 // federated assertion from the emulated Azure DevOps. Errors carry the real AADSTS codes and shape.
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomInt, randomUUID, X509Certificate } from 'node:crypto';
 import type { EmuRequest, EmulatorContext, Reply, Service } from './context';
 import { managedIdentityRoute } from './managed-identity';
 import {
@@ -11,7 +11,15 @@ import {
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const DEFAULT_SUFFIX = '/.default';
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
-const TOKEN_LIFETIME_SECONDS = 3599;
+/** Entra's default access token life: a random 60 to 90 minutes (configurable token lifetimes docs). */
+const MIN_DEFAULT_LIFETIME_SECONDS = 60 * 60;
+const MAX_DEFAULT_LIFETIME_SECONDS = 90 * 60;
+
+/** The life of the next access token: the configured one, else a random one as Entra assigns it. */
+export function tokenLifetimeSeconds(configured: number | undefined): number {
+  if (configured && configured > 0) return Math.floor(configured);
+  return MIN_DEFAULT_LIFETIME_SECONDS + randomInt(MAX_DEFAULT_LIFETIME_SECONDS - MIN_DEFAULT_LIFETIME_SECONDS + 1);
+}
 
 /** Entra's timestamp format in error bodies: `2024-05-01 12:34:56Z`. */
 function entraTimestamp(date = new Date()): string {
@@ -138,6 +146,7 @@ export function createEntraService(): Service {
     if ('status' in client) return client;
 
     const oid = servicePrincipalId(clientId);
+    const lifetime = tokenLifetimeSeconds(ctx.options.entraTokenLifetimeSeconds);
     const accessToken = ctx.tokens.issue({
       aud: scope.slice(0, -DEFAULT_SUFFIX.length),
       iss: `${origin}/${tenant}/v2.0`,
@@ -151,11 +160,11 @@ export function createEntraService(): Service {
       idtyp: 'app',
       ver: '2.0',
       uti: randomUUID().replace(/-/g, ''),
-    }, TOKEN_LIFETIME_SECONDS + 1);
+    }, lifetime);
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' },
-      body: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: accessToken },
+      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
     };
   }
 

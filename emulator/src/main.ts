@@ -7,7 +7,8 @@ import { startEmulator, type ServerName, type StartEmulatorOptions } from './emu
 
 const USAGE = `usage: node build/emulator/src/main.js [--tls-dir DIR] [--seed FILE]
   [--entra-port N] [--arm-port N] [--batch-port N] [--devops-port N] [--control-port N]
-  [--container-start-delay-ms N] [--agent-start-delay-ms N] [--devops-rate-limit N] [--devops-rate-window-ms N]`;
+  [--container-start-delay-ms N] [--agent-start-delay-ms N] [--devops-rate-limit N] [--devops-rate-window-ms N]
+  [--entra-token-lifetime-seconds N] [--batch-node-allocation-ms N]`;
 
 const PORT_FLAGS: Record<string, ServerName> = {
   'entra-port': 'entra', 'arm-port': 'arm', 'batch-port': 'batch', 'devops-port': 'devops', 'control-port': 'control',
@@ -17,6 +18,8 @@ const OPTION_FLAGS: Record<string, keyof EmulatorOptions> = {
   'agent-start-delay-ms': 'agentStartDelayMs',
   'devops-rate-limit': 'devopsRateLimit',
   'devops-rate-window-ms': 'devopsRateWindowMs',
+  'entra-token-lifetime-seconds': 'entraTokenLifetimeSeconds',
+  'batch-node-allocation-ms': 'batchNodeAllocationMs',
 };
 
 function nonNegativeInteger(flag: string, value: string): number {

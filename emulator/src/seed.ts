@@ -96,7 +96,8 @@ export function createStore(seed: Seed): Store {
       enableAutoScale: false,
       targetDedicatedNodes: 1,
       targetLowPriorityNodes: 0,
-      extra: {},
+      // A two-core node (the wire's vmSize standard_d2s_v3) runs up to 4 x 2 task slots.
+      extra: { taskSlotsPerNode: 8 },
     }],
     batchJobs: [],
     batchTasks: [],

@@ -85,6 +85,15 @@ export function serviceHandler(service: Service, ctx: EmulatorContext, faults: F
   };
 }
 
+/**
+ * How long an idle kept-alive connection stays open. Node's clients close an idle socket a second
+ * before the server's `Keep-Alive: timeout=` hint, or sooner by their own agent's timeout (5 s for
+ * the global agent); a server that closes at the same moment as its client races a request sent on
+ * that socket (ECONNRESET). So the server waits far longer than any client: the client always closes
+ * first. Azure's front ends keep idle connections about 4 minutes.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+
 /** Starts an HTTPS server on 127.0.0.1 (port 0 = a free one) that feeds `handler`. */
 export function startHttpsServer(tls: TlsKeyPair, port: number, handler: RequestHandler, log: (m: string) => void): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
@@ -98,6 +107,9 @@ export function startHttpsServer(tls: TlsKeyPair, port: number, handler: Request
           else res.destroy();
         });
     });
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    // Above keepAliveTimeout, so a request that starts on a socket at the end of its idle time is still read.
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
     // TLS handshakes that fail (e.g. a client that does not trust the CA) are the client's problem.
     server.on('tlsClientError', () => undefined);
     server.once('error', reject);

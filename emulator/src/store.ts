@@ -105,6 +105,10 @@ export interface BatchPoolRecord {
   autoScaleRun?: { timestamp: string; results?: string; error?: { code: string; message: string; values?: { name: string; value: string }[] } };
   targetDedicatedNodes: number;
   targetLowPriorityNodes: number;
+  /** Nodes allocated (dedicated + low-priority); absent until first read, then follows the targets (batch/nodes.ts). */
+  currentNodes?: number;
+  /** A larger target being allocated, and when its nodes are ready (epoch ms). */
+  allocation?: { target: number; readyAt: number };
   /** Raw wire body (CloudPool) fields not modelled above. */
   extra: Record<string, unknown>;
   /** Epoch ms the pool was created: its autoscale samples begin here (set on first use when absent). */
@@ -209,6 +213,8 @@ export interface JobRequestRecord {
   durationMs: number;
   /** Lock of the assigned agent, renewed by the agent while it runs the job. */
   lockedUntil?: string;
+  /** A hostile job: it makes its agent exit with this code once it has run (emulator-only). */
+  agentExitCode?: number;
 }
 
 export interface SecretSeenRecord {

@@ -5,7 +5,12 @@
 # argument only, then exec's stage 2 (run) with a scrubbed environment, so that no process of the
 # container holds the secret any more (/proc/1/environ included) when the job starts.
 # Stage 2 runs `run.sh --once` as the run-as user in its own process group, restarts it after an
-# agent self-update (exit codes 3 and 4), and stops it when no job starts within the idle timeout.
+# agent self-update (exit codes 3 and 4) but never once a job has started, and stops it when no job
+# starts within the idle timeout.
+#
+# The agent's files belong to root and the run-as user cannot write them (a job could otherwise
+# change what runs next), so config.sh runs as the entrypoint's user (root) and the files it
+# writes are then handed to the run-as user; only the work and diagnostic folders are theirs.
 #
 # Variables, defaults, messages and exit codes are a contract shared with ../windows/start.ps1:
 # ../entrypoint-contract.json. The `# step:` markers must stay in the same order in both scripts.
@@ -27,6 +32,9 @@ readonly JOB_STARTED_MARKER='Running job:'
 # Every variable this entrypoint reads; all of them are hidden from the agent's capabilities.
 readonly AZP_VARIABLES=(AZP_URL AZP_POOL AZP_AGENT_NAME AZP_TOKEN AZP_TOKEN_FILE AZP_AGENT_DIR AZP_WORK
   AZP_RUN_AS AZP_IDLE_TIMEOUT_SECONDS AZP_UPDATE_WAIT_SECONDS AZP_CONFIGURE_ONLY AZP_ENV_KEEP)
+# The proxy variables the run stage keeps: hidden from the capabilities too, as a proxy URL may
+# hold a user name and password.
+readonly PROXY_VARIABLES=(http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY)
 
 fail() { # exit code, one-line message
   printf '%s\n' "$2" >&2
@@ -109,21 +117,34 @@ configure_stage() {
       home=$(getent passwd "$uid" | cut -d: -f6)
     fi
   fi
-  local as_user=()
+  local as_user=() path
   if ((switch_user)); then
     as_user=(setpriv "--reuid=$uid" "--regid=$gid" --init-groups --)
+    # The job runs as this user: if it could write the agent's files, it could change what runs.
+    for path in "$agent_dir" "$agent_dir/config.sh" "$agent_dir/run.sh" "$agent_dir/bin"; do
+      if [[ -e $path ]] && "${as_user[@]}" test -w "$path"; then
+        fail "$EXIT_USAGE" "agent files writable by $user_name: $path must belong to root (AZP_RUN_AS)"
+      fi
+    done
   fi
-  # The agent refuses to run as root unless told so; never tell it so for anyone else.
+  # The agent refuses to run as root unless told so; never tell it so for anyone else. When the
+  # user switches, config.sh alone runs as root.
+  local config_env=()
   if [[ $uid == 0 ]]; then
     export AGENT_ALLOW_RUNASROOT=1
   else
     unset AGENT_ALLOW_RUNASROOT
+    ((switch_user)) && config_env=(AGENT_ALLOW_RUNASROOT=1)
   fi
 
   # step: read-secret
   # The secret lives in an unexported shell variable from here on, never in an environment.
   local secret token_file=${AZP_TOKEN_FILE-}
   if [[ -n $token_file ]]; then
+    # Deleting a link would leave the secret readable under its other name: refuse links.
+    if [[ -L $token_file ]] || { [[ -f $token_file ]] && (($(stat -c %h -- "$token_file") > 1)); }; then
+      fail "$EXIT_USAGE" "token file is a link: $token_file; pass the file itself (AZP_TOKEN_FILE)"
+    fi
     [[ -f $token_file && -r $token_file ]] || fail "$EXIT_USAGE" "cannot read token file: $token_file (AZP_TOKEN_FILE)"
     secret=$(<"$token_file")
   else
@@ -145,7 +166,7 @@ configure_stage() {
   [[ -n ${VSO_AGENT_IGNORE-} ]] && ignore+=("$VSO_AGENT_IGNORE")
   local present=()
   mapfile -t present < <(compgen -e -X '!AZP_*')
-  for name in "${AZP_VARIABLES[@]}" "${present[@]}"; do
+  for name in "${AZP_VARIABLES[@]}" "${present[@]}" "${PROXY_VARIABLES[@]}"; do
     [[ $seen == *",$name,"* ]] && continue
     seen+="$name,"
     ignore+=("$name")
@@ -156,10 +177,20 @@ configure_stage() {
   # step: configure
   local identity=(USER="$user_name" LOGNAME="$user_name")
   [[ -n $home ]] && identity+=(HOME="$home")
-  local config_rc=0
+  declare -A existed=()
+  if ((switch_user)); then
+    for path in "$agent_dir"/* "$agent_dir"/.*; do existed[$path]=1; done
+    # The agent's diagnostic and work folders are the run-as user's.
+    [[ -e $agent_dir/_diag ]] || install -d -o "$uid" -g "$gid" -- "$agent_dir/_diag"
+    (cd -- "$agent_dir" && { [[ -e $work ]] || install -d -o "$uid" -g "$gid" -- "$work"; })
+  fi
+  # config.sh runs in the background, in its own process group, so that a stop signal is handled
+  # at once and stops config.sh too: no process holding the secret outlives the entrypoint.
+  local config_pid config_rc=0 stop_signal=""
   (
+    trap - INT TERM
     cd -- "$agent_dir"
-    exec env "${identity[@]}" "${as_user[@]}" ./config.sh \
+    exec setsid env "${identity[@]}" "${config_env[@]}" ./config.sh \
       --unattended \
       --url "$url" \
       --auth PAT \
@@ -169,9 +200,25 @@ configure_stage() {
       --work "$work" \
       --replace \
       --acceptTeeEula
-  ) || config_rc=$?
+  ) &
+  config_pid=$!
+  trap 'stop_signal=TERM; stop_group "$config_pid" TERM' TERM
+  trap 'stop_signal=INT; stop_group "$config_pid" INT' INT
+  wait "$config_pid" || config_rc=$?
+  while kill -0 "$config_pid" 2>/dev/null; do # a signal interrupted the wait
+    config_rc=0
+    wait "$config_pid" || config_rc=$?
+  done
+  trap - INT TERM
   secret=
+  [[ -z $stop_signal ]] || fail "$((128 + $(kill -l "$stop_signal")))" "stopped by SIG$stop_signal while configuring"
   ((config_rc == 0)) || fail "$EXIT_CONFIG_FAILED" "agent configuration failed: config.sh exited with code $config_rc"
+  if ((switch_user)); then
+    # What config.sh wrote (settings, credentials, key) must be readable by the run-as user.
+    for path in "$agent_dir"/* "$agent_dir"/.*; do
+      [[ -z ${existed[$path]-} && -f $path && ! -L $path ]] && chown -- "$uid:$gid" "$path"
+    done
+  fi
 
   # step: configure-only
   if [[ $configure_only == 1 ]]; then
@@ -205,6 +252,10 @@ agent_pid=""
 stopping=0
 job_started=0
 idle_deadline_ms=0
+
+stop_group() { # leader pid, signal name: signals the process group, or the process before it has one
+  kill "-$2" -- "-$1" 2>/dev/null || kill "-$2" "$1" 2>/dev/null || true
+}
 
 forward_signal() { # signal name
   stopping=1
@@ -321,6 +372,11 @@ run_stage() { # agent dir, idle timeout, update wait, uid and gid to switch to (
     fi
 
     # step: update-loop
+    # Single use: once a job has started, nothing the job did (an exit code of 3 or 4 included)
+    # makes the agent start again.
+    if ((job_started)) && [[ $agent_rc == 3 || $agent_rc == 4 ]]; then
+      fail "$agent_rc" "a job has run: not starting the agent again (exit code $agent_rc)"
+    fi
     if [[ $agent_rc == 3 || $agent_rc == 4 ]] && ((!stopping)); then
       if ((restarts >= MAX_UPDATE_RESTARTS)); then
         fail "$agent_rc" "agent updated itself $MAX_UPDATE_RESTARTS times; giving up with exit code $agent_rc"

@@ -4,7 +4,8 @@
 # order in both scripts.
 #
 # Where Windows gives a weaker guarantee than Linux (see ../README.md):
-# - the job runs as the same user as this script (AZP_RUN_AS does not apply);
+# - the job runs as the same user as this script (AZP_RUN_AS does not apply): ContainerUser, who
+#   cannot change the agent's binaries and scripts (the Dockerfile's ACLs);
 # - the secret is removed from this process's environment before config.cmd starts, but the
 #   container's initial environment is not rewritten the way exec does on Linux;
 # - an idle agent is stopped with taskkill /T (console processes usually ignore it) and then
@@ -27,6 +28,9 @@ $JOB_STARTED_MARKER = 'Running job:'
 # them are hidden from the agent's capabilities.
 $AZP_VARIABLES = @('AZP_URL', 'AZP_POOL', 'AZP_AGENT_NAME', 'AZP_TOKEN', 'AZP_TOKEN_FILE', 'AZP_AGENT_DIR', 'AZP_WORK',
     'AZP_RUN_AS', 'AZP_IDLE_TIMEOUT_SECONDS', 'AZP_UPDATE_WAIT_SECONDS', 'AZP_CONFIGURE_ONLY', 'AZP_ENV_KEEP')
+# The proxy variables the agent keeps: hidden from the capabilities too, as a proxy URL may hold a
+# user name and password.
+$PROXY_VARIABLES = @('http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY')
 
 function Stop-Entrypoint([int] $Code, [string] $Message) {
     [Console]::Error.WriteLine($Message)
@@ -94,6 +98,11 @@ function Invoke-ConfigureStage {
     # The secret lives in a script variable from here on, never in an environment.
     $tokenFile = $env:AZP_TOKEN_FILE
     if (-not [string]::IsNullOrEmpty($tokenFile)) {
+        # Deleting a link would leave the secret readable under its other name: refuse links.
+        $tokenItem = Get-Item -LiteralPath $tokenFile -Force -ErrorAction SilentlyContinue
+        if ($null -ne $tokenItem -and (($tokenItem.Attributes -band [IO.FileAttributes]::ReparsePoint) -or $tokenItem.LinkType)) {
+            Stop-Entrypoint $EXIT_USAGE "token file is a link: $tokenFile; pass the file itself (AZP_TOKEN_FILE)"
+        }
         try {
             $secret = [IO.File]::ReadAllText($tokenFile).TrimEnd("`r", "`n")
         } catch {
@@ -102,7 +111,7 @@ function Invoke-ConfigureStage {
     } else {
         $secret = $env:AZP_TOKEN
     }
-    Remove-Item -Path Env:AZP_TOKEN, Env:AZP_TOKEN_FILE -ErrorAction SilentlyContinue
+    Remove-Item -Path 'Env:AZP_TOKEN', 'Env:AZP_TOKEN_FILE' -ErrorAction SilentlyContinue
 
     # step: delete-token-file
     if (-not [string]::IsNullOrEmpty($tokenFile)) {
@@ -120,7 +129,7 @@ function Invoke-ConfigureStage {
     $ignore = New-Object System.Collections.Generic.List[string]
     if (-not [string]::IsNullOrEmpty($env:VSO_AGENT_IGNORE)) { $ignore.Add($env:VSO_AGENT_IGNORE) }
     $present = @(Get-ChildItem -Path Env: | Where-Object { $_.Name -like 'AZP_*' } | ForEach-Object { $_.Name })
-    foreach ($name in @($AZP_VARIABLES + $present)) {
+    foreach ($name in @($AZP_VARIABLES + $present + $PROXY_VARIABLES)) {
         if (-not $ignore.Contains($name)) { $ignore.Add($name) }
     }
     $env:VSO_AGENT_IGNORE = $ignore -join ','
@@ -130,17 +139,29 @@ function Invoke-ConfigureStage {
     [Environment]::CurrentDirectory = $agentDir
     # Windows PowerShell turns a native command's stderr into errors: they must not stop the script.
     $ErrorActionPreference = 'Continue'
-    & (Join-Path $agentDir 'config.cmd') `
-        --unattended `
-        --url $url `
-        --auth PAT `
-        --token $secret `
-        --pool $pool `
-        --agent $agentName `
-        --work $work `
-        --replace `
-        --acceptTeeEula
-    $configExitCode = $LASTEXITCODE
+    $configFinished = $false
+    try {
+        & (Join-Path $agentDir 'config.cmd') `
+            --unattended `
+            --url $url `
+            --auth PAT `
+            --token $secret `
+            --pool $pool `
+            --agent $agentName `
+            --work $work `
+            --replace `
+            --acceptTeeEula
+        $configExitCode = $LASTEXITCODE
+        $configFinished = $true
+    } finally {
+        # Stopped while configuring (Ctrl+C, docker stop): stop config.cmd and what it started too,
+        # so that no process holding the secret outlives this script.
+        if (-not $configFinished) {
+            foreach ($child in @(Get-CimInstance -ClassName Win32_Process -Filter "ParentProcessId = $PID")) {
+                Stop-ProcessTree $child.ProcessId $true
+            }
+        }
+    }
     $ErrorActionPreference = 'Stop'
     $secret = $null
     if ($configExitCode -ne 0) {
@@ -155,7 +176,7 @@ function Invoke-ConfigureStage {
 
     # step: scrub-environment
     # The agent and its jobs inherit this process's environment: make sure the secret is not in it.
-    Remove-Item -Path Env:AZP_TOKEN, Env:AZP_TOKEN_FILE -ErrorAction SilentlyContinue
+    Remove-Item -Path 'Env:AZP_TOKEN', 'Env:AZP_TOKEN_FILE' -ErrorAction SilentlyContinue
     Remove-Variable -Name secret -ErrorAction SilentlyContinue
     $script:Settings = @{
         AgentDir = $agentDir
@@ -258,6 +279,11 @@ function Invoke-RunStage {
         $code = $script:AgentExitCode
 
         # step: update-loop
+        # Single use: once a job has started, nothing the job did (an exit code of 3 or 4 included)
+        # makes the agent start again.
+        if ($script:JobStarted -and ($code -eq 3 -or $code -eq 4)) {
+            Stop-Entrypoint $code "a job has run: not starting the agent again (exit code $code)"
+        }
         if ($code -eq 3 -or $code -eq 4) {
             if ($restarts -ge $MAX_UPDATE_RESTARTS) {
                 Stop-Entrypoint $code "agent updated itself $MAX_UPDATE_RESTARTS times; giving up with exit code $code"

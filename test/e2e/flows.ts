@@ -87,7 +87,9 @@ export async function release(world: World, run: PipelineRun, spec: FlowSpec, jo
 export async function fullFlow(world: World, spec: FlowSpec, run = world.run({ release: spec.release, trust: spec.trust })): Promise<FlowResult> {
   const { request, wait, afterWait } = await provision(world, run, spec);
   const result: FlowResult = { run, request, wait, afterWait, releases: [] };
-  if (wait?.result === 'Succeeded') result.jobs = await world.runJobs(run.buildId, spec.count ?? 1);
+  // The run value the jobs demand: the build id, or release-<id> in a classic release (the request's `demand` output).
+  const runValue = request.variables.demand?.value.split(' ').pop() ?? run.buildId;
+  if (wait?.result === 'Succeeded') result.jobs = await world.runJobs(runValue, spec.count ?? 1);
   result.releases.push(await release(world, run, spec));
   result.afterRelease = await world.state();
   return result;

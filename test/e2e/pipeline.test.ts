@@ -49,7 +49,8 @@ function portOf(url: string): string {
 function checkFlow(world: World, result: FlowResult, spec: FlowSpec): void {
   const what = `${spec.provider}/${spec.auth}/${spec.registration}`;
   const count = spec.count ?? 1;
-  const runId = String(result.run.buildId);
+  // A classic release's run value cannot equal a build id (ownership.ts): release-<Release.DeploymentId>.
+  const runId = spec.release ? `release-${result.run.buildId}` : String(result.run.buildId);
   assertSucceeded(result.request, `${what} RequestEphemeralAgent`);
   const names = result.request.variables.agentNames?.value.split(',') ?? [];
   assert.equal(names.length, count, `${what}: agentNames`);
@@ -160,12 +161,13 @@ describe('e2e: the bundled tasks run the pipeline against the emulator', functio
     });
   }
 
-  it('classic release pipelines bind the agents to Release.DeploymentId', async () => {
+  it('classic release pipelines bind the agents to release-<Release.DeploymentId>', async () => {
     const result = await (flows.get('classicRelease') as { result: Promise<FlowResult> }).result;
     assert.equal(result.run.variables()['Build.BuildId'], undefined);
-    assert.match(result.request.variables.agentNames.value, new RegExp(`^eph-${result.run.buildId}-`));
+    assert.match(result.request.variables.agentNames.value, new RegExp(`^eph-release-${result.run.buildId}-`));
     const agent = result.afterWait?.agents.find((a) => a.name === result.request.variables.agentNames.value);
-    assert.equal(agent?.capabilities.EPHEMERAL_RUN, String(result.run.buildId));
+    assert.equal(agent?.capabilities.EPHEMERAL_RUN, `release-${result.run.buildId}`);
+    assert.equal(agent?.capabilities.EPHEMERAL_RUN_KIND, 'release');
   });
 
   it('all traffic of the tasks goes through the agent proxy (Agent.ProxyUrl)', async () => {

@@ -176,7 +176,16 @@ describe('ScaleAgentPool against the emulator', function () {
         systemCapabilities: { 'Agent.Name': name, ...caps }, userCapabilities: {}, createdOn: old, statusChangedOn: old,
       } as AgentRecord);
     };
-    add('eph-77-abc123-0', { EPHEMERAL_AGENT: '1', EPHEMERAL_RUN: '77' });
+    // An agent of this organization, project and pool (ownership.ts), of another run.
+    add('eph-77-abc123-0', {
+      EPHEMERAL_AGENT: '1', EPHEMERAL_RUN: '77', EPHEMERAL_RUN_KIND: 'build', EPHEMERAL_POOL: world.seed.agentPool,
+      EPHEMERAL_ORG: world.emu.urls.devops.replace(/\/+$/, ''), EPHEMERAL_PROJECT: world.seed.projectId,
+    });
+    // The same of another project: the organization's pool is shared, its agents are not ours to sweep.
+    add('eph-78-abc123-0', {
+      EPHEMERAL_AGENT: '1', EPHEMERAL_RUN: '78', EPHEMERAL_RUN_KIND: 'build', EPHEMERAL_POOL: world.seed.agentPool,
+      EPHEMERAL_ORG: world.emu.urls.devops.replace(/\/+$/, ''), EPHEMERAL_PROJECT: 'another-project',
+    });
     add('static-build-01', {});
     add('eph-look-alike', { EPHEMERAL_RUN: '78' });
     add('tpl-other', { EPHEMERAL_AGENT: '1', EPHEMERAL_TEMPLATE: '1' }, false);
@@ -192,7 +201,7 @@ describe('ScaleAgentPool against the emulator', function () {
     assert.equal(out.result, 'Succeeded', out.log);
     assert.equal(outputOf(out, 'removed'), '2', out.log);
     const s = await world.state();
-    assert.deepEqual(s.agents.map((a) => a.name).sort(), ['eph-look-alike', 'static-build-01', 'tpl-other']);
+    assert.deepEqual(s.agents.map((a) => a.name).sort(), ['eph-78-abc123-0', 'eph-look-alike', 'static-build-01', 'tpl-other']);
     assert.equal(s.containerGroups.length, 0);
     const summary = out.summaries.join('\n');
     assert.match(summary, /eph-77-abc123-0 \| swept \| offline, its container\/task is gone/);

@@ -10,18 +10,18 @@ import { runTask, type TaskOutcome } from '../../emulator/src/pipeline-agent';
 import { CONNECTION_IDS } from '../../emulator/src/pipeline-run';
 import { World } from './harness';
 
-// Preloaded with --require: records the chunks compiled and the built-in modules loaded when the task
-// opens its first TLS connection, then lets the task go on.
+// Preloaded with --require: records the lazy chunk files loaded and the built-in modules loaded when
+// the task opens its first TLS connection, then lets the task go on.
 const PROBE = `
 const fs = require('node:fs');
+const Module = require('node:module');
 const path = require('node:path');
 const tls = require('node:tls');
-const vm = require('node:vm');
 const chunks = [];
-const runInThisContext = vm.runInThisContext;
-vm.runInThisContext = function (source, options) {
-  if (options && options.filename) chunks.push(path.basename(options.filename));
-  return runInThisContext.apply(this, arguments);
+const loadJs = Module._extensions['.js'];
+Module._extensions['.js'] = function (module, filename) {
+  if (/^lazy-/.test(path.basename(filename))) chunks.push(path.basename(filename));
+  return loadJs.apply(this, arguments);
 };
 const connect = tls.connect;
 let recorded = false;
@@ -93,7 +93,7 @@ describe('e2e: what a task loads before its first request', function () {
     ['ScaleAgentPool', () => ({ ...aci(), image: world.seed.image, namePrefix: 'probe', mode: 'fixed', desiredCount: '0' }), 'lazy-identity.js'],
   ];
   for (const [task, inputs, chunk] of cases) {
-    it(`${task} compiles only ${chunk} and does not load undici before its first request`, async () => {
+    it(`${task} loads only ${chunk} and does not load undici before its first request`, async () => {
       const seen = await probe(task, inputs());
       assert.deepEqual(seen.chunks, [chunk]);
       assert.ok(!seen.builtins.some((m) => m.includes('undici')), `undici was loaded: ${seen.builtins.filter((m) => m.includes('undici')).join(', ')}`);

@@ -11,8 +11,9 @@ import { startTestEmulator, type TestEmulator } from './core-harness';
 
 type Json = Record<string, unknown>;
 
-const SPECS = process.env.SHARED_SPECS_DIR ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'specs');
-const ACI = path.join(SPECS, 'containerinstance');
+// Vendored with their licence and provenance: test/fixtures/azure-rest-api-specs/README.md.
+const ACI = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'azure-rest-api-specs', 'specification', 'containerinstance',
+  'resource-manager', 'Microsoft.ContainerInstance', 'stable');
 const SPEC_FILE = path.join(ACI, '2023-05-01', 'containerInstance.json');
 const API = 'api-version=2023-05-01';
 

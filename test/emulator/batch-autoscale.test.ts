@@ -43,14 +43,14 @@ describe('emulator: Batch pool autoscale (@azure/batch)', () => {
     return { id, commandLine: '', containerSettings: { imageName: emu.seed.image } };
   }
 
-  async function addAgentTasks(jobId: string, count: number): Promise<void> {
+  async function addAgentTasks(jobId: string, count: number, state: 'running' | 'active' = 'running'): Promise<void> {
     await client.job.add({ id: jobId, poolInfo: { poolId } });
     const result = await client.task.addCollection(jobId, Array.from({ length: count }, (_, i) => agentTask(`agent-${i}`)));
     assert.ok(result.value?.every((r) => r.status === 'success'));
     await eventually(async () => {
       const tasks = await client.task.list(jobId);
-      return tasks.length === count && tasks.every((t) => t.state === 'running') ? true : undefined;
-    }, 3000, 'tasks running');
+      return tasks.length === count && tasks.every((t) => t.state === state) ? true : undefined;
+    }, 3000, `tasks ${state}`);
   }
 
   /** Moves the emulator's and the client's clock (Date only: sockets and timers keep real time). */
@@ -198,7 +198,8 @@ describe('emulator: Batch pool autoscale (@azure/batch)', () => {
     assert.equal(first.targetDedicatedNodes, 0);
     const enabledAt = first.autoScaleRun?.timestamp?.getTime() ?? NaN;
 
-    await addAgentTasks('agents', 2);
+    // No node: the tasks wait, active, until the formula gives the pool nodes.
+    await addAgentTasks('agents', 2, 'active');
     advance(4 * 60_000);
     const early = await client.pool.get(poolId);
     assert.equal(early.targetDedicatedNodes, 0, 'no evaluation before the interval');
@@ -207,7 +208,7 @@ describe('emulator: Batch pool autoscale (@azure/batch)', () => {
     advance(7 * 60_000);
     const due = await client.pool.get(poolId);
     assert.equal(due.autoScaleRun?.timestamp?.getTime(), enabledAt + 10 * 60_000, 'the latest run on the schedule');
-    assert.match(due.autoScaleRun?.results ?? '', /^\$TargetDedicatedNodes=2;.*\$running=2$/);
+    assert.match(due.autoScaleRun?.results ?? '', /^\$TargetDedicatedNodes=2;.*\$active=2;.*\$running=0$/);
     assert.equal(due.targetDedicatedNodes, 2);
     assert.equal((await client.pool.list()).find((p) => p.id === poolId)?.targetDedicatedNodes, 2);
   });

@@ -181,6 +181,36 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     await eventually(async () => (emu.runner.started.length === 5 ? true : undefined), 3000, 'the admin task starts');
   });
 
+  it('starts a task only on a free slot (nodes x taskSlotsPerNode); new nodes take batchNodeAllocationMs', async () => {
+    const pool = emu.ctx.store.batchPools[0];
+    pool.extra.taskSlotsPerNode = 2;
+    await client.job.add({ id: 'cap', poolInfo: { poolId: emu.seed.batchPoolId } });
+    for (const id of ['t1', 't2', 't3']) await client.task.add('cap', containerTask(id));
+    const state = async (id: string) => (await client.task.get('cap', id)).state;
+    await eventually(async () => (emu.runner.started.length === 2 ? true : undefined), 3000, 'two started');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(emu.runner.started.length, 2, 'one node with two slots runs two tasks');
+    assert.equal(await state('t3'), 'active');
+    emu.runner.started[0].exit(0);
+    await eventually(async () => ((await state('t3')) === 'running' ? true : undefined), 3000, 't3 takes the freed slot');
+
+    emu.ctx.options.batchNodeAllocationMs = 800;
+    try {
+      for (const id of ['t4', 't5']) await client.task.add('cap', containerTask(id));
+      pool.targetDedicatedNodes = 2;
+      const resizing = await client.pool.get(emu.seed.batchPoolId);
+      assert.equal(resizing.allocationState, 'resizing');
+      assert.equal(resizing.currentDedicatedNodes, 1);
+      assert.equal(await state('t4'), 'active', 'waits while the new node allocates');
+      await eventually(async () => ((await state('t4')) === 'running' && (await state('t5')) === 'running' ? true : undefined), 5000, 'the new node runs both');
+      const steady = await client.pool.get(emu.seed.batchPoolId);
+      assert.equal(steady.allocationState, 'steady');
+      assert.equal(steady.currentDedicatedNodes, 2);
+    } finally {
+      emu.ctx.options.batchNodeAllocationMs = 0;
+    }
+  });
+
   it('leaves the tasks of a job on a pool that does not exist active', async () => {
     await client.job.add({ id: 'orphan', poolInfo: { poolId: 'no-such-pool' } });
     await client.task.add('orphan', containerTask('t1'));

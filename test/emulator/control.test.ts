@@ -107,6 +107,34 @@ describe('emulator: control API', () => {
     for (const secret of [emu.seed.pat, emu.seed.clientSecret, armToken]) assert.ok(!text.includes(secret), 'no secret in the state');
   });
 
+  it('answers the request log from an index, waiting for a request when asked to', async () => {
+    const waiting = control('GET', 'requests?from=0&waitMs=10000');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await putGroup('agent-log')).status, 201);
+    const { status, body } = await waiting;
+    assert.equal(status, 200);
+    assert.equal(body.total, 1);
+    const [request] = body.requests as Json[];
+    assert.deepEqual([request.service, request.method, request.status], ['arm', 'PUT', 201]);
+    assert.ok('userAgent' in request);
+    const later = await control('GET', 'requests?from=1');
+    assert.deepEqual(later.body, { total: 1, requests: [] });
+    assert.equal((await control('GET', 'requests?from=-1')).status, 400);
+  });
+
+  it('lists container groups by name prefix, waiting until enough of them reach a provisioning state', async () => {
+    assert.equal((await putGroup('wanted-1')).status, 201);
+    assert.equal((await putGroup('other-1')).status, 201);
+    const waiting = control('GET', 'container-groups?prefix=wanted-&count=2&provisioningState=Succeeded&waitMs=10000');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await putGroup('wanted-2')).status, 201);
+    const { status, body } = await waiting;
+    assert.equal(status, 200);
+    assert.deepEqual(body.containerGroups, [{ name: 'wanted-1', provisioningState: 'Succeeded' }, { name: 'wanted-2', provisioningState: 'Succeeded' }]);
+    // Without waitMs it answers at once with what there is.
+    assert.deepEqual((await control('GET', 'container-groups?prefix=none-&count=5')).body, { containerGroups: [] });
+  });
+
   it('injects a 429 with Retry-After in the service error shape, for `count` requests of a method and path', async () => {
     const fault = await control('POST', 'faults', { service: 'arm', method: 'GET', path: '/containerGroups/agent-2', status: 429, retryAfter: 3, count: 2 });
     assert.equal(fault.status, 200);

@@ -92,6 +92,23 @@ describe('emulator: Entra ID', () => {
     assert.ok(audienceAllowed(claims!, 'devops'));
   });
 
+  it('gives access tokens the life Entra gives: 60 to 90 minutes by default, or the configured one', async () => {
+    const form = { grant_type: 'client_credentials', client_id: emu.seed.clientId, client_secret: emu.seed.clientSecret, scope: DEVOPS_SCOPE };
+    for (let i = 0; i < 5; i++) {
+      const { body } = await tokenRequest(form);
+      const claims = decodeJwt(String(body.access_token))!.claims;
+      assert.ok(Number(body.expires_in) >= 3600 && Number(body.expires_in) <= 5400, String(body.expires_in));
+      assert.equal(Number(claims.exp) - Number(claims.iat), Number(body.expires_in));
+    }
+    emu.ctx.options.entraTokenLifetimeSeconds = 120;
+    try {
+      const { body } = await tokenRequest(form);
+      assert.equal(body.expires_in, 120);
+    } finally {
+      emu.ctx.options.entraTokenLifetimeSeconds = 0;
+    }
+  });
+
   it('rejects a federated assertion from another issuer or for another audience', async () => {
     const base = { grant_type: 'client_credentials', client_id: emu.seed.clientId, scope: ARM_SCOPE,
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' };

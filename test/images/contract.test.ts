@@ -54,6 +54,9 @@ describe('images/entrypoint-contract.json', () => {
       { what: 'swapped steps', change: (s) => s.replace('# step: delete-token-file', '# step: tmp').replace('# step: read-secret', '# step: delete-token-file').replace('# step: tmp', '# step: read-secret') },
       { what: 'a forgotten variable', change: (s) => s.replaceAll('AZP_UPDATE_WAIT_SECONDS', 'AZP_UPDATE_DELAY') },
       { what: 'a different restart cap', change: (s) => s.replace(/MAX_UPDATE_RESTARTS=?( = )?5/, (m) => m.replace('5', '3')) },
+      { what: 'a proxy variable left visible', change: (s) => s.replace(/'?NO_PROXY'?\)/, ')') },
+      { what: 'proxy variables left out of VSO_AGENT_IGNORE', change: (s) => s.replace(/ \+ \$PROXY_VARIABLES| "\$\{PROXY_VARIABLES\[@\]\}"/, '') },
+      { what: 'a restart after a job', change: (s) => s.replace(/a job has run: not starting the agent again/, 'a job has run') },
     ];
     for (const platform of platforms) {
       for (const drift of drifts) {

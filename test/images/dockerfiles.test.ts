@@ -16,6 +16,13 @@ describe('agent image Dockerfiles', () => {
   describe('images/linux/Dockerfile', () => {
     const dockerfile = read('images/linux/Dockerfile');
 
+    it('builds with the classic builder of az acr build: no BuildKit-only syntax', () => {
+      const instructions = dockerfile.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+      const buildKitOnly = instructions.filter((line) => /^\s*(COPY|ADD)\s[^\n]*--(chmod|link|parents|exclude)\b|^\s*RUN\s[^\n]*--(mount|network|security)=|<<[A-Z-]*EOF/.test(line));
+      assert.deepEqual(buildKitOnly, []);
+      assert.doesNotMatch(dockerfile, /^# syntax=/m);
+    });
+
     it('has no lint problems', () => {
       assert.deepEqual(validate(dockerfile), []);
     });
@@ -31,9 +38,13 @@ describe('agent image Dockerfiles', () => {
       assert.match(dockerfile, /\/azp\/agent\/bin\/installdependencies\.sh/);
     });
 
-    it('gives the agent and work directories to the unprivileged user agent and starts start.sh', () => {
+    it('keeps the agent\'s files root\'s, gives the user agent only the work and diagnostic folders, and starts start.sh', () => {
       assert.match(dockerfile, /useradd [^\n]*\bagent\b/);
-      assert.match(dockerfile, /chown -R agent:agent \/azp\/agent \/azp\/_work/);
+      assert.match(dockerfile, /tar --no-same-owner --no-same-permissions -xzf \/tmp\/agent\.tar\.gz -C \/azp\/agent/);
+      assert.match(dockerfile, /chown -R root:root \/azp\/agent \\\n\s+&& chmod -R go-w \/azp\/agent/);
+      assert.match(dockerfile, /chown agent:agent \/azp\/agent\/_diag \/azp\/_work$/m);
+      // No other ownership change may hand the agent's files to the job's user.
+      assert.deepEqual(dockerfile.match(/chown[^\n]*/g), ['chown -R root:root /azp/agent \\', 'chown agent:agent /azp/agent/_diag /azp/_work']);
       assert.match(dockerfile, /^COPY [^\n]*start\.sh \/azp\/start\.sh$/m);
       assert.match(dockerfile, /^ENTRYPOINT \["\/azp\/start\.sh"\]$/m);
     });
@@ -54,6 +65,15 @@ describe('agent image Dockerfiles', () => {
       assert.match(dockerfile, /Get-FileHash -Path C:\\agent\.zip -Algorithm SHA256/);
       assert.match(dockerfile, /if \(\$actual -ne \$env:AGENT_SHA256\) \{ `\n\s+throw/);
       assert.match(dockerfile, /^ENTRYPOINT \[.*"-File", "C:\\\\azp\\\\start\.ps1"\]$/m);
+    });
+
+    it('runs the job as ContainerUser, who can add to the agent folder but not change its files', () => {
+      assert.match(dockerfile, /^USER ContainerUser$/m);
+      const grants = dockerfile.match(/icacls\.exe [^;]*/g) ?? [];
+      assert.equal(grants.length, 2);
+      // Administrators and SYSTEM full, Users read and execute, ContainerUser only "add file" on the folder itself.
+      assert.match(grants[0], /C:\\azp\\agent \/inheritance:r \/grant:r '\*S-1-5-32-544:\(OI\)\(CI\)F' '\*S-1-5-18:\(OI\)\(CI\)F' '\*S-1-5-32-545:\(OI\)\(CI\)RX' '\*S-1-3-0:\(OI\)\(IO\)M' '\*S-1-5-93-2-2:\(WD\)'$/);
+      assert.match(grants[1], /C:\\azp\\agent\\_diag C:\\azp\\_work \/grant '\*S-1-5-93-2-2:\(OI\)\(CI\)M'$/);
     });
   });
 });

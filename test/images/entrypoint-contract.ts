@@ -15,7 +15,7 @@ export interface ContractMessage {
   id: string;
   text: string;
   stream: 'stdout' | 'stderr';
-  exitCode: number | null | 'agent';
+  exitCode: number | null | 'agent' | 'signal';
   platforms?: Platform[];
 }
 
@@ -29,6 +29,7 @@ export interface EntrypointContract {
   updateLoop: { exitCodes: number[]; maxRestarts: number };
   constants: Record<string, number | string>;
   capabilityIgnore: { variable: string };
+  proxyVariables: { names: string[] };
   passThrough: { prefix: string };
   steps: { id: string }[];
 }
@@ -152,6 +153,24 @@ export function contractProblems(contract: EntrypointContract, platform: Platfor
   }
   if (!updateLoop.includes('MAX_UPDATE_RESTARTS')) problems.push('step update-loop is not capped by MAX_UPDATE_RESTARTS');
   if (!script.includes(contract.capabilityIgnore.variable)) problems.push(`${contract.capabilityIgnore.variable} is not set`);
+
+  // Single use: the update loop refuses to restart once a job has started, before it restarts.
+  const singleUse = contract.messages.find((m) => m.id === 'singleUse');
+  const singleUseFragments = singleUse ? singleUse.text.split(/\{[^}]+\}/).filter(Boolean) : [];
+  const singleUseAt = updateLoop.split('\n').findIndex((line) => singleUseFragments.every((f) => line.includes(f)));
+  const restartAt = updateLoop.split('\n').findIndex((line) => line.includes('starting it again'));
+  if (singleUseAt < 0 || (restartAt >= 0 && singleUseAt > restartAt)) {
+    problems.push('step update-loop does not stop before restarting once a job has started');
+  }
+
+  // Every proxy variable is defined in one list, in the contract's order, and that list is hidden.
+  const proxyList = script.split('\n').find((line) => /PROXY_VARIABLES\s*=/.test(line)) ?? '';
+  if (!lineWithFragments(proxyList, contract.proxyVariables.names)) {
+    problems.push(`PROXY_VARIABLES does not list ${contract.proxyVariables.names.join(', ')}`);
+  }
+  if (!stepSection(script, 'hide-settings-from-capabilities').includes('PROXY_VARIABLES')) {
+    problems.push('step hide-settings-from-capabilities does not hide the proxy variables');
+  }
 
   const expectedSteps = contract.steps.map((s) => s.id);
   const steps = stepMarkers(script);

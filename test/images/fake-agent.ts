@@ -8,6 +8,8 @@ import path from 'node:path';
 export interface FakeAgentBehaviour {
   /** Exit code of config.sh. */
   configExitCode?: number;
+  /** Bash run by config.sh after recording and writing its files, before it exits. */
+  configBody?: string;
   /** Bash run by run.sh after recording; `$n` holds the 1-based number of this run. Default: exit 0. */
   runBody?: string;
 }
@@ -28,6 +30,8 @@ export interface RunRecord {
   parentUid: number;
   /** Files under /proc (environ, cmdline) that contained the secret while run.sh ran. */
   leaks: string[];
+  /** What run.sh could read of the private key config.sh wrote ('' when it could not). */
+  key: string;
   /** Pids whose environment the scan could read. */
   scannedPids: number[];
   startedAtMs: number;
@@ -37,6 +41,7 @@ export interface ConfigRecord {
   argv: string[];
   env: Record<string, string>;
   uid: number;
+  pid: number;
 }
 
 export interface FakeAgent {
@@ -62,10 +67,15 @@ read_ids() { # pid -> "pid ppid pgid sid"
 }
 `;
 
-const configScript = (exitCode: number) => `${recorderPrelude}
+const configScript = (exitCode: number, body: string) => `${recorderPrelude}
 printf '%s\\0' "$@" >"$rec/config.argv"
 env -0 >"$rec/config.env"
 id -u >"$rec/config.uid"
+echo $$ >"$rec/config.pid"
+# What the real config.sh leaves in the agent directory: settings and a private key (mode 0600).
+printf '{"agentName":"fake"}\\n' >"$dir/.agent"
+(umask 077 && printf 'private key\\n' >"$dir/.credentials_rsaparams")
+${body}
 exit ${exitCode}
 `;
 
@@ -78,6 +88,7 @@ env -0 >"$rec/run.$n.env"
 id -u >"$rec/run.$n.uid"
 read_ids $$ >"$rec/run.$n.ids"
 awk '/^Uid:/ { print $2 }' "/proc/$PPID/status" >"$rec/run.$n.parent-uid"
+cat "$dir/.credentials_rsaparams" >"$rec/run.$n.key" 2>/dev/null
 # Every process on the machine whose environment or command line holds the secret. The pattern
 # comes from a file so that grep's own command line does not hold it.
 grep -lsF -f "$dir/secret.pattern" /proc/[0-9]*/environ /proc/[0-9]*/cmdline >"$rec/run.$n.leaks"
@@ -118,10 +129,12 @@ export async function createFakeAgent(secret: string, behaviour: FakeAgentBehavi
   const homeDir = path.join(root, 'home');
   for (const dir of [agentDir, rec, workDir, homeDir]) await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(agentDir, 'secret.pattern'), `${secret}\n`);
-  await fs.writeFile(path.join(agentDir, 'config.sh'), configScript(behaviour.configExitCode ?? 0), { mode: 0o755 });
+  await fs.writeFile(path.join(agentDir, 'config.sh'), configScript(behaviour.configExitCode ?? 0, behaviour.configBody ?? ''), { mode: 0o755 });
   await fs.writeFile(path.join(agentDir, 'run.sh'), runScript(behaviour.runBody ?? 'exit 0'), { mode: 0o755 });
-  // Readable and writable by whichever user AZP_RUN_AS names.
-  for (const dir of [root, agentDir, rec, workDir, homeDir]) await fs.chmod(dir, 0o777);
+  // The recordings, work and home directories are writable by whichever user AZP_RUN_AS names;
+  // the agent directory, as in the image, only by its owner.
+  for (const dir of [root, rec, workDir, homeDir]) await fs.chmod(dir, 0o777);
+  await fs.chmod(agentDir, 0o755);
   await fs.chmod(path.join(agentDir, 'secret.pattern'), 0o644);
 
   return {
@@ -136,6 +149,7 @@ export async function createFakeAgent(secret: string, behaviour: FakeAgentBehavi
         argv: parseArgv(argv),
         env: parseEnv((await readIfExists(path.join(rec, 'config.env'))) ?? ''),
         uid: Number(await readIfExists(path.join(rec, 'config.uid'))),
+        pid: Number(await readIfExists(path.join(rec, 'config.pid'))),
       };
     },
     async runs() {
@@ -151,6 +165,7 @@ export async function createFakeAgent(secret: string, behaviour: FakeAgentBehavi
           ids: { pid, ppid, pgid, sid },
           parentUid: Number(await file('parent-uid')),
           leaks: (await file('leaks')).split('\n').filter(Boolean),
+          key: await file('key'),
           scannedPids: (await file('scanned')).split('\n').filter(Boolean).map(Number),
           startedAtMs: Number(await file('started')),
         });

@@ -93,13 +93,14 @@ export function aciMock(existing: Group[] = []) {
           if (!group) throw notFound();
           return { ...group, id: `/subscriptions/s/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded', instanceView: { state: 'Running' } };
         },
-        beginCreateOrUpdateAndWait: async (rg: string, name: string, group: Group) => {
+        beginCreateOrUpdate: async (rg: string, name: string, group: Group) => {
           const env = group.containers[0].environmentVariables ?? [];
           const secure = env.filter((e) => e.secureValue).map((e) => e.name).join(',');
           const plainSecretLike = env.some((e) => e.name === 'AZP_TOKEN' && e.value !== undefined);
           say(`containerGroups.create ${rg} ${name} secure=${secure} plainToken=${plainSecretLike} run=${group.tags?.run}`);
           groups.set(name, { ...group, name });
-          return { ...group, name, id: `/subscriptions/s/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          const done = { ...group, name, id: `/subscriptions/s/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          return { pollUntilDone: async () => done };
         },
         beginDeleteAndWait: async (rg: string, name: string) => {
           say(`containerGroups.delete ${rg} ${name}`);

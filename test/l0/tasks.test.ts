@@ -83,3 +83,30 @@ describe('L0 ReleaseEphemeralAgent', function () {
     assert.deepEqual(calls, ['updateAgent 1 enabled=false', 'deleteAgent 1', 'containerGroups.delete rg eph-4711-abcdef-0']);
   });
 });
+
+describe('L0 ScaleAgentPool', function () {
+  this.timeout(20_000);
+
+  it('fails on a queue range that cannot hold before any cloud call, naming the input', async () => {
+    const tr = await run('scale-bad-input');
+    assert.ok(tr.failed, tr.stdout);
+    assert.ok(tr.errorIssues.some((e) => e.includes("Input 'minAgents' (5) must not exceed 'maxAgents' (2)")), tr.errorIssues.join('\n'));
+    assert.deepEqual(cloudCalls(tr), []);
+  });
+
+  it('fixed mode brings an empty pool to its size in one pass and sets the outputs', async () => {
+    const tr = await run('scale-fixed');
+    assert.match(tr.stdout, /##vso\[task\.complete result=Succeeded;/, `${tr.stdout}\n${tr.stderr}`);
+    assert.deepEqual(tr.warningIssues, []);
+    const calls = cloudCalls(tr);
+    assert.ok(calls.includes('getAgentPools Standby'), calls.join('\n'));
+    const creates = calls.filter((c) => c.startsWith('containerGroups.create')).map((c) => c.split(' ').slice(1, 4).join(' '));
+    assert.deepEqual(creates.sort(), ['build-agents lx-0 secure=AZP_TOKEN', 'build-agents lx-1 secure=AZP_TOKEN']);
+    assert.deepEqual(outputVariable(tr, 'provisioned'), { value: '2', isOutput: true });
+    assert.deepEqual(outputVariable(tr, 'removed'), { value: '0', isOutput: true });
+    assert.deepEqual(outputVariable(tr, 'desired'), { value: '2', isOutput: true });
+    const leaks = tr.stdout.split(/\r?\n/).filter((l) => /spn-secret-value|job-access-token-value/.test(l) && !l.startsWith('##vso[task.setsecret]'));
+    assert.deepEqual(leaks, [], 'secrets appear only in setsecret commands');
+    assert.match(tr.stdout, /##vso\[task\.uploadsummary\]/);
+  });
+});

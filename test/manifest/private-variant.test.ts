@@ -6,7 +6,7 @@ interface PrivateVariant {
   uuidv5(name: string, namespace: string): string;
   privateTaskId(publicId: string, publisher: string): string;
   privateManifest(manifest: unknown): { id: string; public: boolean; contributions: Array<{ type: string; properties: { name: string } }> };
-  privateTask(task: unknown, manifest: unknown, publisher: string): { id: string; friendlyName: string; inputs: Array<{ type: string }> };
+  privateTask(task: unknown, manifest: unknown, publisher: string): { id: string; name: string; friendlyName: string; inputs: Array<{ type: string }> };
 }
 
 const V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -48,5 +48,19 @@ describe('private variant', () => {
     assert.ok(devTask.inputs.some((i) => i.type === 'connectedService:ephemeral-agents-registration-dev'));
     assert.ok(!devTask.inputs.some((i) => i.type === 'connectedService:ephemeral-agents-registration'));
     assert.ok(devTask.friendlyName.length <= 40);
+  });
+
+  it('gives every task of the dev variant its own name, so Task@Major in YAML means one task when both variants are installed', () => {
+    const manifest = extensionManifest();
+    const publicTasks = taskFolders().map(({ task }) => task);
+    const devTasks = publicTasks.map((task) => variant.privateTask(task, manifest, 'contoso'));
+    const references = [...publicTasks, ...devTasks].map((t, i) => `${t.name}@${String(publicTasks[i % publicTasks.length].version.Major)}`.toLowerCase());
+    assert.equal(new Set(references).size, references.length, `ambiguous task references: ${references.join(', ')}`);
+    const ids = [...publicTasks, ...devTasks].map((t) => t.id.toLowerCase());
+    assert.equal(new Set(ids).size, ids.length, 'task ids collide between the variants');
+    for (const [i, dev] of devTasks.entries()) {
+      assert.match(dev.name, /^[A-Za-z0-9-]+$/);
+      assert.equal(dev.name, `${publicTasks[i].name}Dev`, 'the dev name is the public name plus Dev, as the docs say');
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AccessToken } from '@azure/core-auth';
-import { armClientOptions, batchScope, createIdentityCredential, credentialKind, needsInstanceDiscoveryDisabled, RefreshingCredential, scopeFor } from '../../tasks/common/src/azure-auth';
+import { armClientOptions, batchScope, createIdentityCredential, credentialKind, isTransientTokenError, needsInstanceDiscoveryDisabled, RefreshingCredential, scopeFor, TOKEN_ATTEMPTS } from '../../tasks/common/src/azure-auth';
+import { CloudError } from '../../tasks/common/src/errors';
 import type { AzureConnection } from '../../tasks/common/src/params/azure-connection';
 import { FakeClock } from './fakes/fake-clock';
 
@@ -38,7 +39,8 @@ describe('Azure authentication', () => {
     createIdentityCredential(base, {}, module);
     assert.equal(built[0].kind, 'ClientSecretCredential');
     assert.deepEqual(built[0].args.slice(0, 3), ['t', 'c', 's']);
-    assert.deepEqual(built[0].args[3], { authorityHost: 'https://127.0.0.1:8444/', disableInstanceDiscovery: true, proxyOptions: undefined });
+    // retryOptions: RefreshingCredential is the one retry layer for token requests.
+    assert.deepEqual(built[0].args[3], { authorityHost: 'https://127.0.0.1:8444/', disableInstanceDiscovery: true, retryOptions: { maxRetries: 0 }, proxyOptions: undefined });
     assert.equal(needsInstanceDiscoveryDisabled('https://login.microsoftonline.com/'), false);
   });
 
@@ -70,7 +72,10 @@ describe('Azure authentication', () => {
   });
 
   it('gives ARM clients the connection endpoint and audience', () => {
-    assert.deepEqual(armClientOptions(base), { endpoint: 'https://127.0.0.1:8443', credentialScopes: ['https://management.core.windows.net/.default'], proxyOptions: undefined });
+    // retryOptions: the provider's retryCloudCall is the one retry layer (a persistent 500 made 24 PUTs per agent with the SDK's on top).
+    assert.deepEqual(armClientOptions(base), {
+      endpoint: 'https://127.0.0.1:8443', credentialScopes: ['https://management.core.windows.net/.default'], retryOptions: { maxRetries: 0 }, proxyOptions: undefined,
+    });
     assert.equal(scopeFor('499b84ac-1321-427f-aa17-267ca6975798'), '499b84ac-1321-427f-aa17-267ca6975798/.default');
     const withProxy = armClientOptions(base, { proxyUrl: 'http://proxy.local:3128', proxyUsername: 'u', proxyPassword: 'p' });
     assert.deepEqual(withProxy.proxyOptions, { host: 'http://proxy.local', port: 3128, username: 'u', password: 'p' });
@@ -89,5 +94,35 @@ describe('Azure authentication', () => {
     assert.equal((await credential.getToken('s/.default')).token, 't2');
     const [a, b] = await Promise.all([credential.getToken('other/.default'), credential.getToken('other/.default')]);
     assert.equal(a.token, b.token);
+  });
+
+  it('retries a token service outage (503 on the metadata document, a reset) within a bounded number of attempts', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const outage = (n: number) => new RefreshingCredential({
+      getToken: async (): Promise<AccessToken> => {
+        if (++calls <= n) throw Object.assign(new Error('network_error: See https://aka.ms/msal.js.errors#network_error for details'), { name: 'AuthenticationError' });
+        return { token: 'ok', expiresOnTimestamp: clock.now() + 3_600_000 };
+      },
+    }, clock);
+    assert.equal((await outage(4).getToken('s/.default')).token, 'ok');
+    assert.equal(calls, 5);
+    calls = 0;
+    const error = await outage(100).getToken('s/.default').catch((e: unknown) => e);
+    assert.ok(error instanceof CloudError, 'after the attempts, one error the callers do not retry again');
+    assert.equal(calls, TOKEN_ATTEMPTS);
+  });
+
+  it('does not retry a credential Entra refuses', async () => {
+    let calls = 0;
+    const refused = Object.assign(new Error('AADSTS7000215: Invalid client secret provided.'), { name: 'AuthenticationError', statusCode: 401, errorResponse: { error: 'invalid_client' } });
+    assert.equal(isTransientTokenError(refused), false);
+    const credential = new RefreshingCredential({ getToken: async () => { calls++; throw refused; } }, new FakeClock());
+    await assert.rejects(credential.getToken('s/.default'), /AADSTS7000215/);
+    assert.equal(calls, 1);
+    assert.equal(isTransientTokenError(Object.assign(new Error('x'), { statusCode: 503 })), true);
+    // How @azure/identity reports a metadata document it could not fetch.
+    assert.equal(isTransientTokenError(Object.assign(new Error('endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error'), { name: 'CredentialUnavailableError' })), true);
+    assert.equal(isTransientTokenError(Object.assign(new Error('ManagedIdentityCredential: no endpoint'), { name: 'CredentialUnavailableError' })), false);
   });
 });

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
+import { AdaptiveLimit } from '../../tasks/common/src/adaptive-limit';
 import { buildAgentSpecs } from '../../tasks/common/src/agent-spec';
 import { AciProvider, aciState, type AciClient } from '../../tasks/common/src/providers/aci';
 import { BatchProvider, batchState, type BatchClient } from '../../tasks/common/src/providers/batch';
+import type { AciParams, BatchParams, ProviderParams } from '../../tasks/common/src/params/provider-params';
+import { describeProvider } from '../../tasks/common/src/providers/factory';
+import { LazyProvider } from '../../tasks/common/src/providers/lazy-provider';
+import type { AgentProvider, AgentResource, AgentStatus } from '../../tasks/common/src/providers/provider';
 import { FakeClock } from './fakes/fake-clock';
 
-const [spec] = buildAgentSpecs({
-  names: ['eph-1-abcdef-0'], pool: 'Ephemeral', organizationUrl: 'https://dev.azure.com/contoso/', image: 'myacr.azurecr.io/agent:1', osType: 'Linux',
+const specInput = {
+  names: ['eph-1-abcdef-0'], pool: 'Ephemeral', organizationUrl: 'https://dev.azure.com/contoso/', image: 'myacr.azurecr.io/agent:1', osType: 'Linux' as const,
   cpu: 1, memoryGB: 2, runId: '1', idleTimeoutMinutes: 15, keepFailedMinutes: 0, capabilities: [], tags: [], now: 0,
-});
+};
+const [spec] = buildAgentSpecs(specInput);
 
 function restError(statusCode: number, code: string, message = code) {
   return Object.assign(new Error(message), { statusCode, code });
@@ -19,9 +25,10 @@ describe('ACI provider', () => {
     const puts: ContainerGroup[] = [];
     const client = {
       containerGroups: {
-        beginCreateOrUpdateAndWait: async (_rg: string, name: string, group: ContainerGroup) => {
+        beginCreateOrUpdate: async (_rg: string, name: string, group: ContainerGroup) => {
           puts.push(group);
-          return { ...group, id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          const done = { ...group, id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/${name}`, provisioningState: 'Succeeded' };
+          return { pollUntilDone: async () => done };
         },
         ...overrides,
       },
@@ -49,12 +56,37 @@ describe('ACI provider', () => {
   });
 
   it('turns InaccessibleImage and quota errors into clear messages', async () => {
-    const inaccessible = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(400, 'InaccessibleImage', "The image 'x' is not accessible."); } });
+    const inaccessible = aci({ beginCreateOrUpdate: async () => { throw restError(400, 'InaccessibleImage', "The image 'x' is not accessible."); } });
     await assert.rejects(inaccessible.provider.create(spec, 's'), /cannot be pulled \(InaccessibleImage\).*check input 'image'/);
-    const quota = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(409, 'ContainerGroupQuotaReached', "container group quota 'StandardCores' exceeded"); } });
+    const quota = aci({ beginCreateOrUpdate: async () => { throw restError(409, 'ContainerGroupQuotaReached', "container group quota 'StandardCores' exceeded"); } });
     await assert.rejects(quota.provider.create(spec, 's'), /A quota was reached/);
-    const denied = aci({ beginCreateOrUpdateAndWait: async () => { throw restError(403, 'AuthorizationFailed'); } });
+    const denied = aci({ beginCreateOrUpdate: async () => { throw restError(403, 'AuthorizationFailed'); } });
     await assert.rejects(denied.provider.create(spec, 's'), /Contributor role/);
+  });
+
+  it('holds a write slot only for the PUT: the next creates go out while earlier operations are still polled', async () => {
+    const clock = new FakeClock();
+    const writes = new AdaptiveLimit({ initial: 2, max: 2, clock });
+    const puts: string[] = [];
+    let finish!: () => void;
+    const provisioned = new Promise<void>((resolve) => { finish = resolve; });
+    const client = {
+      containerGroups: {
+        beginCreateOrUpdate: async (_rg: string, name: string, group: ContainerGroup) => {
+          puts.push(name);
+          return { pollUntilDone: async () => { await provisioned; return { ...group, id: `/x/containerGroups/${name}`, provisioningState: 'Succeeded' }; } };
+        },
+      },
+      containers: {},
+    } as unknown as AciClient;
+    const provider = new AciProvider({ kind: 'aci', subscriptionId: 's', resourceGroup: 'rg', location: 'westeurope', priority: 'Regular' } as never, client,
+      { identity: 'the service principal', resourceGroupLocation: async () => 'westeurope', clock, writes });
+    const specs = buildAgentSpecs({ ...specInput, names: ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'] });
+    const creates = specs.map((s) => provider.create(s, 'secret'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(puts, ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'], 'all five PUTs went out with two write slots, none waiting for an operation');
+    finish();
+    assert.equal((await Promise.all(creates)).length, 5);
   });
 
   it('reports a missing group as undefined', async () => {
@@ -84,6 +116,17 @@ describe('Batch provider', () => {
       client, { identity: 'the Batch shared key', clock: new FakeClock() });
     return { provider, calls };
   }
+
+  it('warns when the pool has fewer free task slots than new agents (they wait for nodes)', async () => {
+    const { provider } = batch(async () => ({}));
+    const withPool = (pool: Record<string, unknown>) => {
+      (provider as unknown as { client: BatchClient }).client.pool = { get: async () => pool } as unknown as BatchClient['pool'];
+      return provider;
+    };
+    assert.match(await withPool({ currentDedicatedNodes: 0, currentLowPriorityNodes: 0, taskSlotsPerNode: 4 }).startDelayWarning(1) ?? '', /Batch pool 'agents' has no node running for 1 new agent/);
+    assert.match(await withPool({ currentDedicatedNodes: 1, currentLowPriorityNodes: 0, taskSlotsPerNode: 2 }).startDelayWarning(3) ?? '', /has 2 task slot\(s\) on 1 node\(s\) for 3 new agent/);
+    assert.equal(await withPool({ currentDedicatedNodes: 1, currentLowPriorityNodes: 1, taskSlotsPerNode: 2 }).startDelayWarning(3), undefined);
+  });
 
   it('creates the job when missing and adds a container task that runs the image entrypoint', async () => {
     const { provider, calls } = batch(async () => { throw restError(404, 'JobNotFound'); });
@@ -123,5 +166,63 @@ describe('Batch provider', () => {
     const failed = batchState({ state: 'completed', executionInfo: { exitCode: 1, retryCount: 0, requeueCount: 0, failureInfo: { category: 'usererror', code: 'ContainerPullFailed', message: 'no such image' } } });
     assert.equal(failed.state, 'failed');
     assert.equal(failed.failure, 'ContainerPullFailed: no such image');
+  });
+});
+
+describe('what differs per provider, asked of the provider', () => {
+  const aciParams: AciParams = { kind: 'aci', subscriptionId: 's', resourceGroup: 'rg', priority: 'Regular' };
+  const batchParams: BatchParams = { kind: 'batch', accountUrl: 'https://acct.region.batch.azure.com', poolId: 'agents', jobId: 'j', auth: { kind: 'azureServiceConnection' } };
+
+  it('ACI reuses the group name; Batch gives each generation a new task id', () => {
+    const aci = new AciProvider(aciParams, {} as AciClient, { resourceGroupLocation: async () => 'eastus', identity: 'test' });
+    const batch = new BatchProvider(batchParams, {} as BatchClient, { identity: 'test' });
+    assert.deepEqual([aci.resourceIdOf('lx-0'), batch.resourceIdOf('lx-0', 3)], ['lx-0', 'lx-0-3']);
+    assert.deepEqual([aci.serviceName, batch.serviceName], ['Azure Resource Manager', 'Azure Batch']);
+    assert.deepEqual([aci.listedStateIsCurrent, batch.listedStateIsCurrent], [false, true]);
+  });
+
+  it('the facts known without an SDK agree with the providers', () => {
+    for (const [params, provider] of [
+      [aciParams, new AciProvider(aciParams, {} as AciClient, { resourceGroupLocation: async () => 'eastus', identity: 'test' })],
+      [batchParams, new BatchProvider(batchParams, {} as BatchClient, { identity: 'test' })],
+    ] satisfies Array<[ProviderParams, AgentProvider]>) {
+      assert.deepEqual(describeProvider(params), { description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent });
+    }
+  });
+});
+
+describe('lazy provider', () => {
+  function lazy(real: Partial<AgentProvider>) {
+    let builds = 0;
+    const provider = new LazyProvider(() => {
+      builds++;
+      return { description: 'built', ...real } as AgentProvider;
+    }, { description: 'from the params', serviceName: 'Azure Batch', listedStateIsCurrent: true });
+    return { provider, builds: () => builds };
+  }
+
+  it('answers its description without building, then builds once on the first call', async () => {
+    const { provider, builds } = lazy({ get: async (name: string) => ({ name } as AgentStatus), delete: async () => true });
+    assert.equal(provider.description, 'from the params');
+    assert.equal(builds(), 0);
+    assert.equal((await provider.get('a'))?.name, 'a');
+    assert.equal(await provider.delete('a'), true);
+    assert.equal(builds(), 1);
+    assert.equal(provider.description, 'built');
+  });
+
+  it('has the optional members the real provider has, called on it', async () => {
+    const real = { listAll: async function (this: { marker: string }) { return [{ name: this.marker } as AgentResource]; }, marker: 'self' };
+    const withList = lazy(real as unknown as Partial<AgentProvider>).provider;
+    assert.deepEqual((await withList.listAll?.())?.map((r) => r.name), ['self']);
+    assert.equal(lazy({}).provider.createMany, undefined);
+  });
+
+  it('a failure to build surfaces on the call that needed it', async () => {
+    const provider = new LazyProvider(() => {
+      throw new Error('no SDK');
+    }, { description: 'd', serviceName: 'Azure Batch', listedStateIsCurrent: true });
+    assert.equal(provider.description, 'd');
+    assert.throws(() => provider.prepare(), /no SDK/);
   });
 });

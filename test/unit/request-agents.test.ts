@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { CloudError } from '../../tasks/common/src/errors';
+import { ownerTags } from '../../tasks/common/src/ownership';
 import { requestAgents, type RequestPlan } from '../../tasks/common/src/request-agents';
 import { FakeClock } from './fakes/fake-clock';
 import { FakeDevOps } from './fakes/fake-devops';
@@ -39,6 +40,24 @@ describe('requestAgents', () => {
     assert.equal(provider.specs[0].env.EPHEMERAL_RUN, '4711');
   });
 
+  it('mints a registration token for each create, so none has aged while others were created', async () => {
+    const { provider, deps } = setup();
+    let n = 0;
+    deps.registrationSecret = async () => `token-${++n}`;
+    await requestAgents(plan(['a-0', 'a-1', 'a-2']), deps);
+    assert.equal(n, 3);
+    assert.deepEqual([...provider.secretsSeen].sort(), ['token-1', 'token-2', 'token-3']);
+  });
+
+  it('warns that agents waiting for capacity may outlive their registration token', async () => {
+    const { provider, deps, io } = setup();
+    Object.assign(provider, { startDelayWarning: async (count: number) => `Batch pool 'agents' has no node running for ${count} new agent(s)` });
+    await requestAgents(plan(['a-0', 'a-1']), deps);
+    const warning = io.lines('warning').find((w) => w.includes("Batch pool 'agents' has no node running for 2 new agent(s)"));
+    assert.ok(warning, io.lines('warning').join('\n'));
+    assert.match(warning, /60 to 90 minutes.*HTTP 401.*code 78/);
+  });
+
   it('checks the pool before it creates anything', async () => {
     const { provider, deps } = setup();
     await assert.rejects(requestAgents({ ...plan(['a-0']), agentPool: 'Nope' }, deps), /Agent pool 'Nope' was not found/);
@@ -47,16 +66,24 @@ describe('requestAgents', () => {
 
   it('replaces the container an earlier attempt of the job left', async () => {
     const { provider, deps } = setup();
-    provider.put('a-0', 'failed');
+    provider.put('a-0', 'failed', { tags: ownerTags({ organization: 'https://dev.azure.com/contoso', project: '', pool: 'Ephemeral', runKind: 'build', run: '4711' }) });
     await requestAgents(plan(['a-0']), deps);
     assert.deepEqual(provider.calls.filter((c) => !c.startsWith('prepare')), ['get a-0', 'delete a-0', 'create a-0']);
   });
 
-  it('keeps at most 8 creates in flight', async () => {
+  it('never replaces a container of the same name that is not this run\'s', async () => {
+    const { provider, deps } = setup();
+    provider.put('a-0', 'running', { tags: { team: 'someone-else' } });
+    await assert.rejects(requestAgents(plan(['a-0']), deps), /'a-0' exists and is not this run's \(this extension did not create it\)/);
+    assert.ok(!provider.calls.includes('delete a-0'));
+    assert.deepEqual(provider.resources.get('a-0')?.tags, { team: 'someone-else' });
+  });
+
+  it('begins every create at once, none waiting for another to finish (the provider bounds its own writes)', async () => {
     const { provider, deps } = setup();
     provider.createDelayMs = 2;
     await requestAgents(plan([...Array(20).keys()].map((i) => `a-${i}`)), deps);
-    assert.equal(provider.maxInFlight, 8);
+    assert.equal(provider.maxInFlight, 20);
   });
 
   it('is all or nothing: one failure removes every container and registration it created', async () => {
@@ -97,5 +124,31 @@ describe('requestAgents', () => {
     await new Promise((r) => setTimeout(r, 20));
     // What was in flight when the task was cancelled is removed too.
     assert.ok(provider.calls.some((c) => c.startsWith('delete')));
+  });
+
+  it('when a delete fails too, the failure message says exactly what is left instead of "none were kept"', async () => {
+    const { provider, devops, deps } = setup();
+    provider.failCreate.set('a-1', new CloudError('Azure Resource Manager', 'quota exceeded', 400, 'QuotaExceeded'));
+    const remove = provider.delete.bind(provider);
+    provider.delete = async (name) => {
+      if (name === 'a-0') throw new CloudError('Azure Resource Manager', 'delete refused', 409, 'Conflict');
+      return remove(name);
+    };
+    devops.register('a-0');
+    const error = (await requestAgents(plan(['a-0', 'a-1']), deps).catch((e: unknown) => e)) as Error;
+    assert.doesNotMatch(error.message, /none were kept/);
+    assert.match(error.message, /could not all be removed: the container\/task of a-0/);
+  });
+
+  it('after a cancellation, waits for a create still in flight and removes what it made', async () => {
+    const { provider, deps } = setup();
+    // The create lands (the resource appears) only 50 ms after the cancellation.
+    provider.createDelayMs = 60;
+    const controller = new AbortController();
+    const pending = requestAgents(plan(['a-0']), { ...deps, clock: { now: () => Date.now(), sleep: (ms: number) => new Promise((r) => setTimeout(r, ms)) }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await assert.rejects(pending, /cancelled/);
+    assert.equal(provider.resources.size, 0, 'the late create was deleted');
+    assert.ok(provider.calls.includes('listByRun 4711'), 'the run was listed once more');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { RequestBudget } from '../../tasks/common/src/request-budget';
 import { SecretMasker } from '../../tasks/common/src/secrets';
-import { WaitFailure, waitForAgents } from '../../tasks/common/src/wait';
+import { MISSING_GRACE_MS, WaitFailure, waitForAgents } from '../../tasks/common/src/wait';
 import { FakeClock } from './fakes/fake-clock';
 import { FakeDevOps } from './fakes/fake-devops';
 import { FakeProvider } from './fakes/fake-provider';
@@ -145,9 +145,20 @@ describe('waitForAgents', () => {
     assert.deepEqual(error.pending, ['a-1']);
   });
 
-  it('fails when the container is gone', async () => {
-    const { deps } = setup();
-    await assert.rejects(waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps), /does not exist/);
+  it('fails when the container stays missing beyond the grace period, not at once', async () => {
+    const { clock, deps, start } = setup();
+    const error = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps).catch((e: unknown) => e);
+    assert.ok(error instanceof WaitFailure);
+    assert.match(error.diagnosis, /does not exist/);
+    assert.ok(clock.now() - start >= MISSING_GRACE_MS, 'a resource not found just after its create is unknown, not ended');
+    assert.ok(clock.now() - start < MISSING_GRACE_MS + 30_000);
+  });
+
+  it('keeps waiting for a resource that appears after a first miss, and sees its agent online', async () => {
+    const { clock, devops, provider, deps, start } = setup();
+    schedule(clock, start, [[20_000, () => provider?.put('a-0', 'running')], [25_000, () => devops.register('a-0', { online: true })]]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15 }, deps);
+    assert.deepEqual(online.map((a) => a.name), ['a-0']);
   });
 });
 

@@ -82,12 +82,14 @@ export function evaluatePoolFormula(store: Store, pool: BatchPoolRecord, formula
   recordPoolTaskCounts(store, pool, now);
   const since = Math.max(poolCreatedAt(pool, now), at - TASK_COUNT_HISTORY_MS);
   const samples = sampleTaskCounts(pool.taskCounts ?? [], since, at);
-  // Node capacity is not modelled: the pool has the nodes it targets.
+  // $CurrentDedicatedNodes: the nodes allocated so far (batch/nodes.ts), without advancing the allocation.
+  const current = pool.currentNodes ?? pool.targetDedicatedNodes + pool.targetLowPriorityNodes;
+  const currentDedicated = Math.min(pool.targetDedicatedNodes, current);
   return evaluateFormula(formula, samples, at, {
     targetDedicatedNodes: pool.targetDedicatedNodes,
     targetLowPriorityNodes: pool.targetLowPriorityNodes,
-    currentDedicatedNodes: pool.targetDedicatedNodes,
-    currentLowPriorityNodes: pool.targetLowPriorityNodes,
+    currentDedicatedNodes: currentDedicated,
+    currentLowPriorityNodes: current - currentDedicated,
   });
 }
 

@@ -14,6 +14,7 @@ import {
   requireCompilableFormula,
   runPoolAutoScale,
 } from './autoscale';
+import { currentNodeCounts } from './nodes';
 import { BatchHttpError, missingProperty } from './errors';
 import { parseFilter } from './filter';
 import { type BatchCall, batchHeaders, empty, odata, readBody } from './http';
@@ -44,7 +45,9 @@ function touchPool(pool: BatchPoolRecord, now: number): void {
 
 function wire(call: BatchCall, pool: BatchPoolRecord): Record<string, unknown> {
   catchUpAutoScale(call.ctx.store, pool);
-  return poolWire(call.base, pool, creationTime(pool));
+  // New targets may let waiting tasks start (or nodes finish allocating).
+  call.runner.schedule(call.ctx);
+  return poolWire(call.base, pool, creationTime(pool), currentNodeCounts(pool, call.ctx.options.batchNodeAllocationMs ?? 0));
 }
 
 export function getPool(call: BatchCall, poolId: string): Reply {

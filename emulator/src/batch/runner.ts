@@ -1,11 +1,13 @@
-// Runs Batch tasks: a task whose job's pool exists is scheduled (active → preparing → running →
-// completed); a container task runs its image through the container runner, `commandLine: ""`
-// meaning the image's entrypoint. Tasks of a job whose pool does not exist stay active, as on the
-// real service. A container task's user decides who the entrypoint is: only a pool-scope admin
+// Runs Batch tasks: a task whose job's pool exists and has a free task slot is scheduled (active →
+// preparing → running → completed); the others wait, active (batch/nodes.ts: allocated nodes times
+// task slots per node). A container task runs its image through the container runner,
+// `commandLine: ""` meaning the image's entrypoint. Tasks of a job whose pool does not exist stay
+// active, as on the real service. A container task's user decides who the entrypoint is: only a pool-scope admin
 // auto-user is root in the container (Linux); Windows container tasks need admin elevation.
 import type { ContainerHandle, EmulatorContext } from '../context';
 import { startDelayMs } from '../containers';
-import type { BatchJobRecord, BatchTaskRecord, ContainerRecord } from '../store';
+import type { BatchJobRecord, BatchPoolRecord, BatchTaskRecord, ContainerRecord } from '../store';
+import { poolNodes, taskSlotsPerNode } from './nodes';
 import { recordTaskCounts } from './autoscale';
 import { findJob, findPool, setJobState, setTaskState, touch } from './model';
 
@@ -23,6 +25,14 @@ const WINDOWS_NONADMIN = {
   code: 'ContainerTaskNotElevated',
   message: 'Container tasks on Windows must run with elevation level admin.',
 };
+
+/** How often tasks waiting for a slot look again (targets change by autoscale or by a test). */
+const CAPACITY_RETRY_MS = 500;
+
+function requiredSlots(task: BatchTaskRecord): number {
+  const slots = Number(task.body.requiredSlots);
+  return Number.isInteger(slots) && slots > 0 ? slots : 1;
+}
 
 interface UserIdentity {
   username?: unknown;
@@ -72,15 +82,49 @@ export class BatchTaskRunner {
   private readonly ending = new Set<BatchTaskRecord>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  /** Starts every active task that can run now. */
+  private retry?: NodeJS.Timeout;
+
+  /** Starts every active task that has a free slot on its pool now, oldest first. */
   schedule(ctx: EmulatorContext): void {
+    const now = Date.now();
+    const allocationMs = ctx.options.batchNodeAllocationMs ?? 0;
+    const free = new Map<BatchPoolRecord, number>();
+    let waiting = false;
+    let wakeAt = now + CAPACITY_RETRY_MS;
     for (const task of ctx.store.batchTasks) {
       if (task.state !== 'active') continue;
       const job = findJob(ctx.store, task.jobId);
-      if (!job || job.state !== 'active' || !findPool(ctx.store, job.poolId)) continue;
+      const pool = job && job.state === 'active' ? findPool(ctx.store, job.poolId) : undefined;
+      if (!job || !pool) continue;
+      if (!free.has(pool)) {
+        const nodes = poolNodes(pool, allocationMs, now);
+        if (nodes.readyAt !== undefined) wakeAt = Math.min(wakeAt, nodes.readyAt);
+        free.set(pool, nodes.current * taskSlotsPerNode(pool) - this.usedSlots(ctx, pool));
+      }
+      const slots = requiredSlots(task);
+      if ((free.get(pool) ?? 0) < slots) {
+        waiting = true;
+        continue;
+      }
+      free.set(pool, (free.get(pool) ?? 0) - slots);
       this.prepare(ctx, task, job);
     }
     recordTaskCounts(ctx.store);
+    // Tasks that wait for a slot start when nodes are allocated or the targets grow (autoscale).
+    if (waiting && !this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.schedule(ctx);
+      }, Math.max(10, wakeAt - now));
+      this.retry.unref();
+    }
+  }
+
+  /** Slots taken on `pool` by tasks that are preparing or running. */
+  private usedSlots(ctx: EmulatorContext, pool: BatchPoolRecord): number {
+    return ctx.store.batchTasks
+      .filter((t) => (t.state === 'preparing' || t.state === 'running') && findJob(ctx.store, t.jobId)?.poolId.toLowerCase() === pool.id.toLowerCase())
+      .reduce((sum, t) => sum + requiredSlots(t), 0);
   }
 
   private prepare(ctx: EmulatorContext, task: BatchTaskRecord, job: BatchJobRecord): void {
@@ -157,6 +201,8 @@ export class BatchTaskRunner {
     task.failureInfo = failure;
     setTaskState(task, 'completed');
     recordTaskCounts(ctx.store);
+    // Its slot is free for a waiting task.
+    if (task.previousState === 'running' || task.previousState === 'preparing') queueMicrotask(() => this.schedule(ctx));
     const job = findJob(ctx.store, task.jobId);
     if (job && job.state === 'active' && job.body.onAllTasksComplete === 'terminatejob') {
       const tasks = ctx.store.batchTasks.filter((t) => t.jobId === job.id);
@@ -191,6 +237,8 @@ export class BatchTaskRunner {
   async stopAll(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
     const handles = [...this.handles.values()];
     this.handles.clear();
     await Promise.all(handles.map((h) => h.stop()));

@@ -37,8 +37,11 @@ function newTask(call: BatchCall, job: BatchJobRecord, body: Record<string, unkn
   if (body.id === undefined) throw missingProperty('id');
   if (!validId(body.id)) throw invalidValue('id', String(body.id), 'The id may contain only letters, digits, hyphens and underscores, up to 64 characters.');
   if (typeof body.commandLine !== 'string') throw missingProperty('commandLine');
-  const settings = body.containerSettings as { imageName?: unknown } | undefined;
+  const settings = body.containerSettings as { imageName?: unknown; containerRunOptions?: unknown } | undefined;
   if (settings !== undefined && typeof settings?.imageName !== 'string') throw missingProperty('containerSettings.imageName');
+  if (settings?.containerRunOptions !== undefined && typeof settings.containerRunOptions !== 'string') {
+    throw invalidValue('containerSettings.containerRunOptions', String(settings.containerRunOptions), 'The value must be a string of docker create options.');
+  }
   if (findTask(call.ctx.store, job.id, body.id)) throw new BatchHttpError(409, 'TaskExists', 'The specified task already exists.');
   const now = new Date().toISOString();
   return {

@@ -82,7 +82,8 @@ export function taskWire(base: string, task: BatchTaskRecord, poolId: string): R
   return wire;
 }
 
-export function poolWire(base: string, pool: BatchPoolRecord, creationTime: string): Record<string, unknown> {
+export function poolWire(base: string, pool: BatchPoolRecord, creationTime: string,
+  nodes: { dedicated: number; lowPriority: number; resizing: boolean }): Record<string, unknown> {
   const wire: Record<string, unknown> = {
     vmSize: 'standard_d2s_v3',
     resizeTimeout: 'PT15M',
@@ -102,10 +103,11 @@ export function poolWire(base: string, pool: BatchPoolRecord, creationTime: stri
     allocationState: 'steady',
     allocationStateTransitionTime: creationTime,
     ...pool.extra,
+    ...(nodes.resizing ? { allocationState: 'resizing' } : {}),
     id: pool.id,
     url: `${base}/pools/${pool.id}`,
-    currentDedicatedNodes: pool.targetDedicatedNodes,
-    currentLowPriorityNodes: pool.targetLowPriorityNodes,
+    currentDedicatedNodes: nodes.dedicated,
+    currentLowPriorityNodes: nodes.lowPriority,
     targetDedicatedNodes: pool.targetDedicatedNodes,
     targetLowPriorityNodes: pool.targetLowPriorityNodes,
     enableAutoScale: pool.enableAutoScale,

@@ -19,6 +19,11 @@ export interface QueueJobInput {
   durationMs?: number;
   /** Display name of the job; default `job-<requestId>`. */
   jobName?: string;
+  /**
+   * A hostile job: it makes its agent exit with this code once it has run, as a job that owns its
+   * agent could (3 and 4 ask the entrypoint to start the agent again).
+   */
+  agentExitCode?: number;
 }
 
 export interface QueueJobResult {
@@ -41,6 +46,8 @@ export interface JobMessageBody {
    * leaked registration secret without ever being handed the secret itself.
    */
   secretHashes: string[];
+  /** The job makes its agent exit with this code once it has run (see QueueJobInput). */
+  agentExitCode?: number;
 }
 
 export function findPoolByName(ctx: EmulatorContext, name: string): AgentPoolRecord | undefined {
@@ -76,6 +83,7 @@ export function queueJob(ctx: EmulatorContext, job: QueueJobInput): QueueJobResu
     planId: randomUUID(),
     queueTime: now,
     durationMs: job.durationMs ?? 1000,
+    agentExitCode: job.agentExitCode,
   };
   ctx.store.jobRequests.push(request);
   const registrations = ctx.store.agents.filter((a) => a.poolId === pool.id);
@@ -111,6 +119,7 @@ function assign(ctx: EmulatorContext, request: JobRequestRecord, agent: AgentRec
     durationMs: request.durationMs,
     lockedUntil: request.lockedUntil,
     secretHashes: agent.credentialHashes ?? [],
+    agentExitCode: request.agentExitCode,
   };
   postMessage(ctx.store, session, JOB_MESSAGE_TYPE, body);
 }

@@ -9,6 +9,7 @@ import { type AzureConnection, DEFAULT_AUTHORITY } from './params/azure-connecti
 import type { TlsSettings } from './agent-tls';
 import { type CoreProxySettings, toCoreProxySettings } from './proxy';
 import { proxyWithTlsPolicy } from './proxy-tls-agent';
+import { isTransient, withRetry } from './retry';
 import type { ProxyConfig } from './task-io';
 
 /** Azure DevOps' Entra application id: tokens for it authenticate to Azure DevOps REST and register agents. */
@@ -48,10 +49,13 @@ export function armScope(connection: AzureConnection): string {
 }
 
 /** Options every ARM client gets: the connection's endpoint and audience (the SDK's defaults only fit public Azure). */
-export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig, tls?: TlsSettings): { endpoint: string; credentialScopes: string[] } & CoreNetworkOptions {
+export function armClientOptions(connection: AzureConnection, proxy?: ProxyConfig, tls?: TlsSettings): { endpoint: string; credentialScopes: string[]; retryOptions: { maxRetries: number } } & CoreNetworkOptions {
   return {
     endpoint: connection.armUrl.replace(/\/+$/, ''),
     credentialScopes: [armScope(connection)],
+    // One retry layer: the provider's retryCloudCall. The SDK's own (3 more attempts per call) multiplied
+    // it: a persistent ARM 500 made 24 PUTs per agent.
+    retryOptions: { maxRetries: 0 },
     ...coreNetworkOptions(proxy, tls),
   };
 }
@@ -74,12 +78,33 @@ export function needsInstanceDiscoveryDisabled(authorityHost: string): boolean {
   return new URL(authorityHost).host.toLowerCase() !== new URL(DEFAULT_AUTHORITY).host;
 }
 
+/** Attempts of one token request: the token service's transient failures are retried here, the one retry layer for Entra. */
+export const TOKEN_ATTEMPTS = 5;
+
+/**
+ * A token request worth another attempt: a transient answer (429, 5xx, a reset connection) of the
+ * token service or of its metadata document. @azure/identity wraps these in its own errors, so the
+ * status is read from them, their causes and, last, their message. Refused credentials (400, 401:
+ * invalid_client ...) are permanent.
+ */
+export function isTransientTokenError(error: unknown): boolean {
+  if (isTransient(error)) return true;
+  const e = error as { statusCode?: number; name?: string; message?: string; errorResponse?: { error?: string } } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  // @azure/identity reports a metadata document it could not fetch as CredentialUnavailableError (endpoints_resolution_error).
+  if (/endpoints_resolution_error|network_error/.test(String(e.message ?? ''))) return true;
+  if (e.name === 'CredentialUnavailableError' || e.name === 'AbortError') return false;
+  if (typeof e.statusCode === 'number') return e.statusCode === 429 || e.statusCode >= 500;
+  if (e.errorResponse?.error && /^(invalid_|unauthorized_|access_denied|interaction_required)/.test(e.errorResponse.error)) return false;
+  return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable/i.test(String(e.message ?? ''));
+}
+
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
 export class RefreshingCredential implements TokenCredential {
   private readonly cache = new Map<string, AccessToken>();
   private readonly pending = new Map<string, Promise<AccessToken>>();
 
-  constructor(private readonly inner: TokenCredential, private readonly clock: Clock = systemClock) {}
+  constructor(private readonly inner: TokenCredential, private readonly clock: Clock = systemClock, private readonly deadline?: () => number | undefined) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     const key = [scopes].flat().sort().join(' ');
@@ -88,7 +113,19 @@ export class RefreshingCredential implements TokenCredential {
     let request = this.pending.get(key);
     if (!request) {
       request = (async () => {
-        const token = await this.inner.getToken(scopes, options);
+        let attempts = 0;
+        const token = await withRetry(() => {
+          attempts++;
+          return this.inner.getToken(scopes, options);
+        }, {
+          clock: this.clock, signal: options?.abortSignal as AbortSignal | undefined, deadline: this.deadline?.(), maxAttempts: TOKEN_ATTEMPTS, isRetryable: isTransientTokenError,
+        }).catch((error: unknown) => {
+          // Retried here already: a TaskError, so no caller's retry multiplies the attempts.
+          if (attempts > 1 && isTransientTokenError(error)) {
+            throw new CloudError('Microsoft Entra ID', `The token service failed ${attempts} times in a row: ${describeError(error)}`, undefined, undefined, { cause: error });
+          }
+          throw error;
+        });
         if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${key}`);
         this.cache.set(key, token);
         return token;
@@ -106,6 +143,8 @@ export interface CredentialDeps {
   /** The agent's CA and client certificate (Agent.CAInfo...). */
   tls?: TlsSettings;
   clock?: Clock;
+  /** Epoch ms after which no token request is retried (the task's deadline). */
+  deadline?: () => number | undefined;
 }
 
 type IdentityModule = typeof import('@azure/identity');
@@ -133,6 +172,8 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
   const options = {
     authorityHost: connection.authorityHost,
     disableInstanceDiscovery: needsInstanceDiscoveryDisabled(connection.authorityHost),
+    // One retry layer: RefreshingCredential retries transient failures (metadata document included).
+    retryOptions: { maxRetries: 0 },
     ...coreNetworkOptions(deps.proxy, deps.tls),
   };
   const tenantId = connection.tenantId ?? '';
@@ -168,12 +209,19 @@ export function createIdentityCredential(connection: AzureConnection, deps: Cred
 export function createAzureCredential(connection: AzureConnection, deps: CredentialDeps = {}): TokenCredential {
   let inner: TokenCredential | undefined;
   const lazy: TokenCredential = {
-    getToken: (scopes, options) => {
+    getToken: async (scopes, options) => {
       inner ??= createIdentityCredential(connection, deps);
-      return inner.getToken(scopes, options);
+      try {
+        return await inner.getToken(scopes, options);
+      } catch (error) {
+        // MSAL remembers a failed metadata fetch (endpoints_resolution_error) and would fail the next
+        // attempt without a request: a transient failure gets a fresh credential for the retry.
+        if (isTransientTokenError(error)) inner = undefined;
+        throw error;
+      }
     },
   };
-  return new RefreshingCredential(lazy, deps.clock);
+  return new RefreshingCredential(lazy, deps.clock, deps.deadline);
 }
 
 /** Turns an Entra failure into a message naming the connection. */

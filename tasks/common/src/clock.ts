@@ -1,4 +1,5 @@
 // Time as a port, so waits, deadlines and backoff can be tested without real sleeping.
+import { callSignal } from './call-signal';
 import { CancelledError } from './errors';
 
 export interface Clock {
@@ -10,8 +11,10 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
+  // Each sleep listens on a signal of its own (callSignal): many concurrent sleeps add no listener to the caller's.
+  sleep: (ms, callerSignal) =>
     new Promise<void>((resolve, reject) => {
+      const signal = callSignal(callerSignal);
       if (signal?.aborted) {
         reject(new CancelledError(undefined, { cause: signal.reason }));
         return;

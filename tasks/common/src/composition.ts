@@ -3,7 +3,7 @@
 // outcome into a task result. Nothing here runs at import time.
 import type { TokenCredential } from '@azure/core-auth';
 import { type AgentTls, loadAgentTls } from './agent-tls';
-import { createAzureCredential } from './azure-auth';
+import { createAzureCredential, createIdentityCredential, type CredentialDeps } from './azure-auth';
 import { type Cancellation, onTermination } from './cancellation';
 import { type Clock, systemClock } from './clock';
 import type { AgentPoolClient } from './devops/agent-pool-client';
@@ -15,7 +15,8 @@ import type { AzureConnection } from './params/azure-connection';
 import type { DevOpsAuth } from './params/devops-auth';
 import type { PipelineContext } from './params/pipeline';
 import type { ProviderParams } from './params/provider-params';
-import { createProvider, describeProvider } from './providers/factory';
+import { createLazyProvider, createPoolAutoscaler, type ProviderContext } from './providers/factory';
+import type { PoolAutoscaler } from './providers/pool-autoscaler';
 import type { AgentProvider } from './providers/provider';
 import { SecretMasker } from './secrets';
 import type { TaskIO } from './task-io';
@@ -55,6 +56,20 @@ export class TaskContext {
 
   credential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
     if (!connection) return undefined;
+    return createAzureCredential(connection, this.credentialDeps(connection, pipeline));
+  }
+
+  /**
+   * A credential that asks the token service anew on every call, bypassing every cache (ours and
+   * MSAL's): each agent's registration token is minted for its own create, with the longest life.
+   */
+  freshCredential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
+    if (!connection) return undefined;
+    const deps = this.credentialDeps(connection, pipeline);
+    return { getToken: (scopes, options) => createIdentityCredential(connection, deps).getToken(scopes, options) };
+  }
+
+  private credentialDeps(connection: AzureConnection, pipeline: PipelineContext): CredentialDeps {
     this.secret(connection.clientSecret);
     this.secret(connection.certificatePem);
     const getOidcToken = connection.scheme === 'WorkloadIdentityFederation'
@@ -67,7 +82,7 @@ export class TaskContext {
         };
       })()
       : undefined;
-    return createAzureCredential(connection, { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), tls: this.tls?.settings, clock: this.clock });
+    return { getOidcToken, proxy: this.io.getProxy(connection.authorityHost), tls: this.tls?.settings, clock: this.clock };
   }
 
   devopsClient(auth: DevOpsAuth, pipeline: PipelineContext, credential: TokenCredential | undefined, options: { onRequest?: () => void; deadline?: () => number | undefined } = {}): AgentPoolClient {
@@ -89,9 +104,17 @@ export class TaskContext {
   provider(params: ProviderParams, connection: AzureConnection | undefined, credential: TokenCredential | undefined, deadline?: () => number | undefined): AgentProvider {
     if (params.kind === 'batch' && params.auth.kind === 'sharedKey') this.secret(params.auth.accountKey);
     if (params.registry?.password) this.secret(params.registry.password);
-    // Created on first use: the SDK behind it need not load (and compile) before the task's first request.
-    // Its kind and first description are known from the params, so logging them loads nothing.
-    return lazily(() => createProvider(params, {
+    // Built on first use: the SDK behind it need not load (and compile) before the task's first request.
+    return createLazyProvider(params, this.providerContext(connection, credential, deadline));
+  }
+
+  /** The autoscaler of the provider's pool (a Batch pool), if it has one. */
+  poolAutoscaler(params: ProviderParams, formula: string, connection: AzureConnection | undefined, credential: TokenCredential | undefined): PoolAutoscaler | undefined {
+    return createPoolAutoscaler(params, formula, this.providerContext(connection, credential));
+  }
+
+  private providerContext(connection: AzureConnection | undefined, credential: TokenCredential | undefined, deadline?: () => number | undefined): ProviderContext {
+    return {
       connection,
       credential,
       proxy: this.proxy,
@@ -100,7 +123,7 @@ export class TaskContext {
       signal: this.signals.hard,
       deadline,
       debug: (m) => this.io.debug(m),
-    }), describeProvider(params));
+    };
   }
 
   /** Runs the task body and sets the result; errors become a failed result with a masked message. */
@@ -116,31 +139,6 @@ export class TaskContext {
       this.cancellation?.dispose();
     }
   }
-}
-
-/**
- * An object made by `create` the first time any of its members is used; the members in `known` are
- * answered from there until then (values that do not need the object, e.g. for a log line).
- */
-export function lazily<T extends object>(create: () => T, known: Partial<T> = {}): T {
-  let instance: T | undefined;
-  return new Proxy({} as T, {
-    get(_target, member) {
-      if (!instance && Object.hasOwn(known, member)) return (known as Record<PropertyKey, unknown>)[member];
-      instance ??= create();
-      const value = Reflect.get(instance, member, instance);
-      return typeof value === 'function' ? value.bind(instance) : value;
-    },
-    has(_target, member) {
-      instance ??= create();
-      return Reflect.has(instance, member);
-    },
-    // `instanceof` sees the real class.
-    getPrototypeOf() {
-      instance ??= create();
-      return Object.getPrototypeOf(instance);
-    },
-  });
 }
 
 /** The organization a credential belongs to: a registration connection's URL, else System.CollectionUri. */

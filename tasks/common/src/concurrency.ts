@@ -19,11 +19,3 @@ export async function mapSettled<T, R>(items: readonly T[], limit: number, fn: (
   await Promise.all(workers);
   return results;
 }
-
-/** Like mapSettled, but rejects with the first error (in input order) after every call has settled. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const settled = await mapSettled(items, limit, fn);
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
-}

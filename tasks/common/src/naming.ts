@@ -52,8 +52,3 @@ export function agentNames(prefix: string, runId: string, jobId: string, count: 
   }
   return Array.from({ length: count }, (_, index) => `${stem}${index}`);
 }
-
-/** The common start of every agent name of a run (all jobs), used to recognise a run's agents. */
-export function runNamePrefix(prefix: string, runId: string): string {
-  return `${prefix}-${runId.toLowerCase()}-`;
-}

@@ -23,5 +23,3 @@ export function toCoreProxySettings(proxy: ProxyConfig | undefined): CoreProxySe
 
 /** A function giving the proxy for a URL (undefined when none or bypassed). */
 export type ProxyLookup = (url: string) => ProxyConfig | undefined;
-
-export const noProxy: ProxyLookup = () => undefined;

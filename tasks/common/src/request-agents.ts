@@ -5,19 +5,26 @@ import { abortable } from './cancellation';
 import type { Clock } from './clock';
 import { mapSettled } from './concurrency';
 import type { AgentPoolClient } from './devops/agent-pool-client';
-import { AggregateTaskError, CancelledError, describeError, isCancellation } from './errors';
+import { AggregateTaskError, CancelledError, CloudError, describeError, isCancellation } from './errors';
+import { factsOfResource, isOwnedBy, whyNotOwned } from './ownership';
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
+import { registrationDelayWarning } from './registration-delay';
 import type { Logger } from './task-io';
 
-/** Creates in flight at once: ARM and Batch throttle bursts of writes. */
+/** Deletes and reads in flight at once (creates: CREATES_IN_FLIGHT): ARM and Batch throttle bursts. */
 export const CREATE_CONCURRENCY = 8;
+/**
+ * Creates in flight at once, long-running operations included: the ACI provider bounds its PUTs by
+ * ARM's throttling (armWriteLimit), so no create waits for another's operation before it begins.
+ */
+export const CREATES_IN_FLIGHT = 100;
 
 export interface RequestDeps {
   provider: AgentProvider;
   devops: AgentPoolClient;
-  /** Mints the registration secret; the implementation masks it (setSecret) before returning it. */
+  /** Mints a registration secret for one create; the implementation masks it (setSecret) before returning it. */
   registrationSecret: () => Promise<string>;
   log: Logger;
   /** Words user-facing lines from task.json messages; plain English without it. */
@@ -53,8 +60,17 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
-  const secret = await deps.registrationSecret();
+  // Minted now so a credential problem fails before anything is created; the first create uses it,
+  // every other create mints its own, so no agent gets a token that has aged while others were created.
+  let firstSecret: string | undefined = await deps.registrationSecret();
+  const secretForCreate = async (): Promise<string> => {
+    const secret = firstSecret ?? await deps.registrationSecret();
+    firstSecret = undefined;
+    return secret;
+  };
   await provider.prepare();
+  const delay = await provider.startDelayWarning?.(plan.names.length);
+  if (delay) log.warning(registrationDelayWarning(delay));
 
   const specs = buildAgentSpecs({
     names: plan.names,
@@ -75,19 +91,26 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   });
 
   const attempted = new Set<string>();
+  /** Creates that have returned (created or failed): the rest may still land after a cancellation. */
+  const settled = new Set<string>();
   let done = 0;
   const cancelled = () => new CancelledError('RequestEphemeralAgent was cancelled; removing the agents it created.');
   const createOne = async (spec: AgentSpec): Promise<CreatedAgent> => {
     if (deps.signal?.aborted) throw cancelled();
     // A retried job reuses its names: remove what the earlier attempt left, then create afresh.
     const previous = await provider.get(spec.name);
+    if (previous && !isOwnedBy(factsOfResource(previous), spec.owner)) {
+      // Never replace what is not this run's: a container group of this name belongs to someone else.
+      throw new CloudError('Azure Resource Manager',
+        `A container or task named '${spec.name}' exists and is not this run's (${whyNotOwned(factsOfResource(previous), spec.owner)}); it is left alone. Set input 'namePrefix' to another prefix`);
+    }
     if (previous) {
       log.info(loc('AgentReplaced', 'Agent %s: removing the %s container of an earlier attempt of this job.', spec.name, previous.state));
       await provider.delete(spec.name);
     }
     if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await provider.create(spec, secret);
+    const created = await secretForCreate().then((secret) => provider.create(spec, secret)).finally(() => settled.add(spec.name));
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
@@ -97,7 +120,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.group(loc('CreatingAgents', 'Creating agents'));
   let results: PromiseSettledResult<CreatedAgent>[];
   try {
-    results = await abortable(mapSettled(specs, CREATE_CONCURRENCY, createOne), deps.signal, cancelled);
+    results = await abortable(mapSettled(specs, CREATES_IN_FLIGHT, createOne), deps.signal, cancelled);
   } catch (error) {
     results = specs.map(() => ({ status: 'rejected', reason: error }));
   } finally {
@@ -120,23 +143,51 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   for (const { r, name } of failures) {
     if (!isCancellation(r.reason)) log.error(`Agent ${name}: ${describeError(r.reason)}`);
   }
-  await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps);
   const cancellation = failures.find((f) => isCancellation(f.r.reason));
+  if (cancellation) {
+    // A create sent before the cancellation may still land: wait for those in flight (within the
+    // cancellation grace) so the cleanup below finds what they made.
+    await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
+  }
+  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, cancellation ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined);
   if (cancellation) throw cancelled();
   const first = failures[0];
+  const kept = left.length === 0 ? 'so none were kept' : `and what was made could not all be removed: ${left.join('; ')} (ReleaseEphemeralAgent removes it)`;
   throw new AggregateTaskError(
     failures.length === 1
-      ? `Agent ${first.name} could not be provisioned, so none were kept: ${describeError(first.r.reason)}`
-      : `${failures.length} of ${specs.length} agents could not be provisioned, so none were kept. First error (${first.name}): ${describeError(first.r.reason)}`,
+      ? `Agent ${first.name} could not be provisioned, ${kept}: ${describeError(first.r.reason)}`
+      : `${failures.length} of ${specs.length} agents could not be provisioned, ${kept}. First error (${first.name}): ${describeError(first.r.reason)}`,
     failures.map((f) => f.r.reason),
   );
 }
 
-/** All or nothing: removes every container/task this run of the task attempted, then their registrations. */
-async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps): Promise<void> {
+/** How long a cancelled request waits for creates in flight: the agent's cancellation grace, less time for the deletes. */
+export const IN_FLIGHT_GRACE_MS = 5_000;
+const IN_FLIGHT_POLL_MS = 500;
+
+/** Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. */
+async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<void> {
+  if (names.length === 0) return;
+  const deadline = deps.clock.now() + IN_FLIGHT_GRACE_MS;
+  await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
+    while (!settled.has(name) && deps.clock.now() < deadline) {
+      if (await deps.provider.get(name).catch(() => undefined)) return;
+      await deps.clock.sleep(Math.min(IN_FLIGHT_POLL_MS, Math.max(0, deadline - deps.clock.now())));
+    }
+  });
+}
+
+/**
+ * All or nothing: removes every container/task this run of the task attempted, then their
+ * registrations. After a cancellation (`relist`), the run's resources are listed once more and
+ * this job's that a late create made are removed too. Returns what is left, each with the reason.
+ */
+async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps,
+  relist?: { runId: string; names: readonly string[] }): Promise<string[]> {
   const { provider, devops, log } = deps;
   const loc = deps.loc ?? formatFallback;
-  if (names.length === 0) return;
+  const left: string[] = [];
+  if (names.length === 0) return left;
   log.group(loc('RemovingCreated', 'Removing %d agent(s) created by this task', names.length));
   try {
     // Containers first, so no agent can register again after its registration is deleted.
@@ -145,22 +196,40 @@ async function removeAttempted(names: string[], poolId: number, keepFailedMinute
         const status = await provider.get(name);
         if (status?.state === 'failed') {
           log.warning(loc('KeptFailed', 'Agent %s: keeping its failed container for %d minutes for investigation (keepFailedMinutes); ReleaseEphemeralAgent or a sweeper removes it later.', name, keepFailedMinutes));
-          return false;
+          return 'kept';
         }
       }
       return provider.delete(name);
     });
     deletions.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
+      if (d.status === 'rejected') {
+        log.warning(loc('ResourceNotDeleted', 'Agent %s: could not delete its container or task: %s', names[i], describeError(d.reason)));
+        left.push(`the container/task of ${names[i]}`);
+      } else if (d.value === 'kept') {
+        left.push(`the failed container/task of ${names[i]} (kept for keepFailedMinutes)`);
+      }
     });
+    if (relist) {
+      const ours = new Set(relist.names.map((n) => n.toLowerCase()));
+      const late = (await provider.listByRun(relist.runId)).filter((r) => ours.has(r.name.toLowerCase()));
+      const lateDeletions = await mapSettled(late, CREATE_CONCURRENCY, (r) => provider.delete(r.name));
+      lateDeletions.forEach((d, i) => {
+        if (d.status === 'rejected') left.push(`the container/task of ${late[i].name}`);
+      });
+    }
     const agents = await devops.listAgents(poolId, { names });
     const registrations = await mapSettled(agents, CREATE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
     registrations.forEach((d, i) => {
-      if (d.status === 'rejected') log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
+      if (d.status === 'rejected') {
+        log.warning(loc('RegistrationNotDeleted', 'Agent %s: could not delete its registration: %s', agents[i].name, describeError(d.reason)));
+        left.push(`the registration of ${agents[i].name}`);
+      }
     });
   } catch (error) {
     log.warning(loc('CleanupIncomplete', 'Cleanup was incomplete: %s. ReleaseEphemeralAgent (condition: always()) removes what is left.', describeError(error)));
+    left.push(`possibly more (cleanup stopped: ${describeError(error)})`);
   } finally {
     log.endGroup();
   }
+  return left;
 }

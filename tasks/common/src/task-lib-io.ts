@@ -13,6 +13,9 @@ function nonEmpty(value: string | undefined | null): string | undefined {
 }
 
 /**
+ * task-lib has no public getter that does not log the value, so this reads its internals: package.json
+ * pins task-lib exactly and test/l0/task-lib-io.test.ts fails when an update changes them.
+ *
  * A value from task-lib's vault (where it moved INPUT_*, ENDPOINT_AUTH_* and SECRET_* at load time),
  * read without the `##vso[task.debug]<name>=<value>` line that tl.getInput and
  * tl.getEndpointAuthorizationParameter write before the task could mask the value.

@@ -28,7 +28,7 @@ export interface WaitIntervals {
 export const DEFAULT_INTERVALS: WaitIntervals = { devopsFastMs: 750, devopsSlowMs: 15_000, devopsBlindMs: 3_000, cloudMs: 1_000 };
 
 /** What waiting uses: the clients, the clock, the log. */
-export interface WaitServices {
+export interface WaitDeps {
   devops: AgentPoolClient;
   provider?: AgentProvider;
   budget: RequestBudget;
@@ -39,9 +39,11 @@ export interface WaitServices {
   mask: (text: string) => string;
   signal?: AbortSignal;
   intervals?: Partial<WaitIntervals>;
+  /** When the task started (epoch ms); defaults to now. */
+  start?: number;
 }
 
-export interface WaitOptions extends WaitServices {
+export interface WaitOptions extends WaitDeps {
   poolId: number;
   /** Whose agents these are: a registration or container of a wanted name that is not theirs is left alone and never counted. */
   owner?: Owner;
@@ -60,6 +62,9 @@ export interface AgentOnline {
   onlineAfterMs: number;
   where?: string;
 }
+
+/** How long an agent's container or task may be missing before it counts as gone (not yet visible after its create). */
+export const MISSING_GRACE_MS = 2 * 60_000;
 
 /** Raised when agents do not come online; `diagnosis` explains each missing agent. */
 export class WaitFailure extends TaskError {
@@ -97,6 +102,8 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
   const online: AgentOnline[] = [];
   const statuses = new Map<string, AgentStatus | undefined>();
   const reportedDisabled = new Set<string>();
+  /** When each agent's resource was first found missing: it may not be visible yet just after its create. */
+  const missingSince = new Map<string, number>();
   let lastCloud = -Infinity;
   let lastDevops = -Infinity;
   const cloudInterval = Math.max(intervals.cloudMs, Math.min(10_000, options.names.length * 250));
@@ -137,7 +144,15 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
         if (result.status === 'fulfilled') {
           started ||= !firstRound && statuses.get(names[i])?.state !== 'running' && result.value?.state === 'running';
           statuses.set(names[i], result.value);
-          if (!result.value || hasEnded(result.value.state)) failed.push(names[i]);
+          if (result.value) {
+            missingSince.delete(names[i]);
+            if (hasEnded(result.value.state)) failed.push(names[i]);
+          } else {
+            // Unknown, not ended, until it has stayed missing for a while.
+            const since = missingSince.get(names[i]) ?? now;
+            missingSince.set(names[i], since);
+            if (now - since >= MISSING_GRACE_MS) failed.push(names[i]);
+          }
         } else if (isCancellation(result.reason)) {
           throw result.reason;
         }
@@ -207,11 +222,6 @@ export interface WaitPlan {
   owner?: Omit<Owner, 'pool'>;
   agentNames: readonly string[];
   timeoutMinutes: number;
-}
-
-export interface WaitDeps extends WaitServices {
-  /** When the task started (epoch ms); defaults to now. */
-  start?: number;
 }
 
 export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<AgentOnline[]> {

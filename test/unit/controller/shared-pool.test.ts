@@ -41,7 +41,7 @@ describe('scalers sharing a pool', () => {
   it('with one prefix, a slot another scaler holds is not free: creates go to the next free names', () => {
     const v = view([resource('ctl-0', { project: 'p1', pool: 'Ephemeral', run: 'ctl' }), resource('ctl-2', { project: 'p1', pool: 'Ephemeral', run: 'ctl' })]);
     assert.deepEqual([...othersAgentNames(v)].sort(), ['ctl-0', 'ctl-2']);
-    const items = queueCreates(v, 'ctl', 3, 4, 'aci', 'test', new Set(), othersAgentNames(v));
+    const items = queueCreates(v, 'ctl', 3, 4, (slot) => slot, 'test', new Set(), othersAgentNames(v));
     assert.deepEqual(items.map((i) => i.slot), ['ctl-1', 'ctl-3'], 'never past maxAgents 4, whoever holds the names');
   });
 });

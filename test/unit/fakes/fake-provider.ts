@@ -3,8 +3,9 @@ import type { AgentSpec } from '../../../tasks/common/src/agent-spec';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from '../../../tasks/common/src/providers/provider';
 
 export class FakeProvider implements AgentProvider {
-  readonly kind = 'aci';
   readonly description = 'fake cloud';
+  readonly serviceName = 'Azure Resource Manager';
+  readonly listedStateIsCurrent = true;
   readonly calls: string[] = [];
   readonly resources = new Map<string, AgentStatus>();
   readonly secretsSeen: string[] = [];
@@ -20,6 +21,10 @@ export class FakeProvider implements AgentProvider {
     const status: AgentStatus = { name, resourceId: `/fake/${name}`, where: 'fake', state, detail: state, tags: {}, events: [], ...extra };
     this.resources.set(name, status);
     return status;
+  }
+
+  resourceIdOf(agentName: string): string {
+    return agentName;
   }
 
   async prepare(): Promise<void> {

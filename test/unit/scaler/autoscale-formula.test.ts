@@ -4,11 +4,8 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../../tasks/common/src/errors';
 import {
   defaultAutoscaleFormula,
-  enableAutoscaleWaitMs,
-  evaluationIntervalFromMinutes,
   parseIsoDuration,
   validateAutoscaleFormula,
-  validateEvaluationInterval,
 } from '../../../tasks/common/src/scaler/autoscale-formula';
 
 describe('autoscale formula (Batch)', () => {
@@ -59,32 +56,5 @@ describe('autoscale formula (Batch)', () => {
     for (const [text, ms] of durations) {
       it(`parses '${text}' as ${ms}`, () => assert.equal(parseIsoDuration(text), ms));
     }
-    it('accepts 5 minutes to 168 hours and refuses the rest', () => {
-      assert.equal(validateEvaluationInterval('PT5M'), 300_000);
-      assert.equal(validateEvaluationInterval('PT168H'), 168 * 3_600_000);
-      assert.throws(() => validateEvaluationInterval('PT4M59S'), /at least PT5M/);
-      assert.throws(() => validateEvaluationInterval('PT169H'), /at most PT168H/);
-      assert.throws(() => validateEvaluationInterval('five minutes'), /ISO 8601/);
-    });
-    it('turns minutes into an interval no shorter than PT5M', () => {
-      assert.equal(evaluationIntervalFromMinutes(1), 'PT5M');
-      assert.equal(evaluationIntervalFromMinutes(15), 'PT15M');
-      assert.equal(evaluationIntervalFromMinutes(7.2), 'PT8M');
-    });
-  });
-
-  describe('enable call spacing', () => {
-    const t0 = Date.parse('2025-06-01T12:00:00Z');
-    const cases: Array<[string, number | undefined, number, number]> = [
-      ['first call', undefined, t0, 0],
-      ['right after the last call', t0, t0, 30_000],
-      ['10 s later', t0, t0 + 10_000, 20_000],
-      ['exactly 30 s later', t0, t0 + 30_000, 0],
-      ['a minute later', t0, t0 + 60_000, 0],
-    ];
-    for (const [name, last, now, wait] of cases) {
-      it(`${name}: waits ${wait} ms`, () => assert.equal(enableAutoscaleWaitMs(last, now), wait));
-    }
-    it('adds a safety margin when asked', () => assert.equal(enableAutoscaleWaitMs(t0, t0 + 10_000, 1_000), 21_000));
   });
 });

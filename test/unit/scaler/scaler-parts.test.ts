@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import type { BatchServiceModels } from '@azure/batch';
 import type { PoolAgent } from '../../../tasks/common/src/devops/agent-pool-client';
 import { addTasksInBulk, chunkTasks, type TaskAdd } from '../../../tasks/common/src/providers/batch-bulk';
-import type { BatchPoolOperations } from '../../../tasks/common/src/providers/batch';
+import { type BatchPoolOperations, BatchPoolAutoscaler } from '../../../tasks/common/src/providers/batch-autoscale';
 import type { AgentResource } from '../../../tasks/common/src/providers/provider';
-import { ensurePoolAutoscale } from '../../../tasks/common/src/scaler/batch-autoscale';
 import { finishedSlots, queueCreates, queueSample } from '../../../tasks/common/src/scaler/passes';
 import { poolAgentSpec, templateHash, templateSpec, type PoolAgentTemplate } from '../../../tasks/common/src/scaler/pool-spec';
 import type { PoolView, SlotView } from '../../../tasks/common/src/scaler/pool-view';
@@ -43,9 +42,11 @@ describe('queue-mode slots', () => {
   });
 
   it('creates in the lowest free slots below maxAgents, the same names for concurrent runs', () => {
-    const items = queueCreates(slots, 'q', 3, 6, 'aci', 'why', new Set(['q-3']));
+    const sameName = (slot: string) => slot;
+    const newEachTime = (slot: string, generation: number) => `${slot}-${generation}`;
+    const items = queueCreates(slots, 'q', 3, 6, sameName, 'why', new Set(['q-3']));
     assert.deepEqual(items.map((i) => i.slot), ['q-3', 'q-4']);
-    const batch = queueCreates(viewOf([{ index: 0, name: 'q-0', ended: [], generation: 4 }]), 'q', 2, 2, 'batch', 'why', new Set());
+    const batch = queueCreates(viewOf([{ index: 0, name: 'q-0', ended: [], generation: 4 }]), 'q', 2, 2, newEachTime, 'why', new Set());
     assert.deepEqual(batch.map((i) => i.resourceId), ['q-0-5', 'q-1-0']);
   });
 });
@@ -106,14 +107,22 @@ describe('Batch pool autoscale', () => {
 
   it('enables on a pool without autoscale, with an interval of at least 5 minutes', async () => {
     const p = pool({ enableAutoScale: false });
-    const out = await ensurePoolAutoscale('agents', '$TargetDedicatedNodes = 1;', { pool: p.ops, clock: new FakeClock(NOW) });
+    const out = await new BatchPoolAutoscaler('agents', '$TargetDedicatedNodes = 1;', { pool: p.ops, clock: new FakeClock(NOW) }).ensure();
     assert.equal(out.action, 'enabled');
     assert.deepEqual(p.calls, ['enable PT5M']);
   });
 
+  it("keeps the pool's own evaluation interval when it is 5 minutes or more", async () => {
+    const long = pool({ enableAutoScale: false, autoScaleEvaluationInterval: 'PT15M' });
+    await new BatchPoolAutoscaler('agents', 'f;', { pool: long.ops, clock: new FakeClock(NOW) }).ensure();
+    const short = pool({ enableAutoScale: false, autoScaleEvaluationInterval: 'PT2M' });
+    await new BatchPoolAutoscaler('agents', 'f;', { pool: short.ops, clock: new FakeClock(NOW) }).ensure();
+    assert.deepEqual([long.calls, short.calls], [['enable PT15M'], ['enable PT5M']]);
+  });
+
   it('reports the error of the enable call', async () => {
     const p = pool({ enableAutoScale: false }, { enable: [serviceError('InvalidAutoScaleFormula', 'syntax error at 1:20')] });
-    const out = await ensurePoolAutoscale('agents', 'x', { pool: p.ops, clock: new FakeClock(NOW) });
+    const out = await new BatchPoolAutoscaler('agents', 'x', { pool: p.ops, clock: new FakeClock(NOW) }).ensure();
     assert.equal(out.action, 'rejected');
     assert.match(out.message, /InvalidAutoScaleFormula: syntax error at 1:20/);
   });
@@ -121,22 +130,23 @@ describe('Batch pool autoscale', () => {
   it('evaluates first on a pool with autoscale and keeps its formula when the new one fails', async () => {
     const p = pool({ enableAutoScale: true, autoScaleFormula: 'old', autoScaleEvaluationInterval: 'PT15M' },
       { evaluate: { timestamp: new Date(), error: { code: 'AutoScalingFormulaEvaluationError', message: 'unknown variable' } } });
-    const out = await ensurePoolAutoscale('agents', 'new', { pool: p.ops, clock: new FakeClock(NOW) });
+    const out = await new BatchPoolAutoscaler('agents', 'new', { pool: p.ops, clock: new FakeClock(NOW) }).ensure();
     assert.equal(out.action, 'rejected');
     assert.deepEqual(p.calls, ['evaluate']);
     assert.equal(p.state().autoScaleFormula, 'old');
   });
 
-  it('leaves a pool alone that already has the formula, and keeps enable calls 30 s apart', async () => {
+  it('leaves a pool alone that already has the formula, and waits out an enable refused as too close to another', async () => {
     const same = pool({ enableAutoScale: true, autoScaleFormula: ' f;\n', autoScaleEvaluationInterval: 'PT5M' });
-    assert.equal((await ensurePoolAutoscale('agents', 'f;', { pool: same.ops, clock: new FakeClock(NOW) })).action, 'unchanged');
+    assert.equal((await new BatchPoolAutoscaler('agents', 'f;', { pool: same.ops, clock: new FakeClock(NOW) }).ensure()).action, 'unchanged');
     assert.deepEqual(same.calls, []);
 
     const clock = new FakeClock(NOW);
     const busy = pool({ enableAutoScale: false }, { enable: [serviceError('TooManyEnableAutoScaleRequests', 'Too many requests')] });
-    const out = await ensurePoolAutoscale('agents', 'f;', { pool: busy.ops, clock, lastEnableAt: NOW - 10_000 });
+    const out = await new BatchPoolAutoscaler('agents', 'f;', { pool: busy.ops, clock }).ensure();
     assert.equal(out.action, 'enabled');
-    assert.deepEqual(clock.sleeps, [20_000, 30_000]);
+    assert.deepEqual(clock.sleeps, [30_000]);
+    assert.deepEqual(busy.calls, ['enable PT5M', 'enable PT5M']);
   });
 });
 

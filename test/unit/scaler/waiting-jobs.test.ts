@@ -2,13 +2,10 @@
 // template registration satisfies, leaving EPHEMERAL_RUN requests to RequestEphemeralAgent.
 import assert from 'node:assert/strict';
 import {
-  capabilitiesSatisfy,
   countWaitingJobs,
-  demandsEphemeralRun,
   describeWaiting,
   isQueued,
   JobRequestLike,
-  listingIsLowerBound,
 } from '../../../tasks/common/src/scaler/waiting-jobs';
 
 const template = {
@@ -21,7 +18,9 @@ const template = {
 };
 
 describe('waiting jobs', () => {
-  describe('capabilitiesSatisfy', () => {
+  describe('a request counts when the template satisfies its demands', () => {
+    const counted = (capabilities: Map<string, string> | Record<string, string>, demands: JobRequestLike['demands']) =>
+      countWaitingJobs([{ requestId: 1, demands }], capabilities).count === 1;
     const cases: Array<[string, string[], boolean]> = [
       ['no demands', [], true],
       ['an existing capability', ['docker'], true],
@@ -40,22 +39,26 @@ describe('waiting jobs', () => {
     ];
     for (const [name, demands, expected] of cases) {
       it(`${name}: ${JSON.stringify(demands)} -> ${expected}`, () => {
-        assert.equal(capabilitiesSatisfy(template, demands), expected);
+        assert.equal(counted(template, demands), expected);
       });
     }
     it('accepts demand objects (the node-api type) and a Map of capabilities', () => {
       const caps = new Map(Object.entries(template));
-      assert.equal(capabilitiesSatisfy(caps, [{ name: 'Agent.OS', value: 'Linux' }, { name: 'docker' }]), true);
-      assert.equal(capabilitiesSatisfy(caps, [{ name: 'Agent.OS', value: 'Darwin' }]), false);
-      assert.equal(capabilitiesSatisfy(caps, null), true);
+      assert.equal(counted(caps, [{ name: 'Agent.OS', value: 'Linux' }, { name: 'docker' }]), true);
+      assert.equal(counted(caps, [{ name: 'Agent.OS', value: 'Darwin' }]), false);
+      assert.equal(counted(caps, null), true);
     });
   });
 
-  it('recognizes EPHEMERAL_RUN with any operator and case', () => {
-    assert.equal(demandsEphemeralRun(['EPHEMERAL_RUN -equals 42']), true);
-    assert.equal(demandsEphemeralRun(['ephemeral_run']), true);
-    assert.equal(demandsEphemeralRun([{ name: 'EPHEMERAL_RUN', value: '7' }]), true);
-    assert.equal(demandsEphemeralRun(['EPHEMERAL_RUNNER -equals 1', 'docker']), false);
+  it('leaves requests demanding EPHEMERAL_RUN (any operator and case) to RequestEphemeralAgent', () => {
+    const requests: JobRequestLike[] = [
+      { requestId: 1, demands: ['EPHEMERAL_RUN -equals 42'] },
+      { requestId: 2, demands: ['ephemeral_run'] },
+      { requestId: 3, demands: [{ name: 'EPHEMERAL_RUN', value: '7' }] },
+      { requestId: 4, demands: ['EPHEMERAL_RUNNER -equals 1', 'docker'] },
+    ];
+    const waiting = countWaitingJobs(requests, { ...template, EPHEMERAL_RUNNER: '1' });
+    assert.deepEqual([waiting.ephemeralRun, waiting.count], [3, 1]);
   });
 
   it('treats only unassigned requests without a result as queued (result 0 means succeeded)', () => {
@@ -83,16 +86,9 @@ describe('waiting jobs', () => {
 
   it('passes the "at least" flag through and phrases it for the log', () => {
     const many: JobRequestLike[] = Array.from({ length: 200 }, (_, i) => ({ requestId: i, demands: ['docker'] }));
-    const waiting = countWaitingJobs(many, template, { lowerBound: listingIsLowerBound(200, undefined) });
+    const waiting = countWaitingJobs(many, template, { lowerBound: true });
     assert.deepEqual(waiting, { count: 200, lowerBound: true, ephemeralRun: 0, unmatched: 0 });
     assert.equal(describeWaiting(waiting), 'at least 200');
     assert.equal(describeWaiting(countWaitingJobs(many.slice(0, 12), template)), '12');
-  });
-
-  it('a listing is a lower bound only when a full page came back without a continuation token', () => {
-    assert.equal(listingIsLowerBound(200, undefined), true);
-    assert.equal(listingIsLowerBound(200, 'next-page'), false);
-    assert.equal(listingIsLowerBound(143, undefined), false);
-    assert.equal(listingIsLowerBound(50, null, 50), true);
   });
 });

@@ -1,9 +1,8 @@
 // ScaleAgentPool end to end over any TaskIO: inputs -> params -> adapters -> use case -> outputs.
 import { randomBytes } from 'node:crypto';
-import { lazily, organizationUrlOf, TaskContext } from '../composition';
-import { createDevOpsTokenSource } from '../devops/token-source';
+import { organizationUrlOf, TaskContext } from '../composition';
+import { createRegistrationTokenSource } from '../devops/token-source';
 import { readScaleParams } from '../params/scale-params';
-import type { BatchPoolOperations, BatchProvider } from '../providers/batch';
 import { scalePool } from '../scaler/scale-pool';
 import { scaleSummary } from '../scaler/scale-summary';
 import type { TaskIO } from '../task-io';
@@ -13,7 +12,9 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
   await context.run(async () => {
     const params = readScaleParams(io);
     const credential = context.credential(params.connection, params.pipeline);
-    const mint = createDevOpsTokenSource(params.registration, credential, (token) => context.secret(token));
+    const mint = createRegistrationTokenSource(params.registration,
+      params.registration.mode === 'azureServiceConnection' ? context.freshCredential(params.registration.connection, params.pipeline) : undefined,
+      (token) => context.secret(token), { clock: context.clock, warn: (message) => io.warning(message) });
     const provider = context.provider(params.provider, params.connection, credential);
     const outcome = await scalePool({
       agentPool: params.agentPool,
@@ -35,13 +36,11 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
       runId: params.pipeline.runId,
       // Unique per run of the task: two runs at once tell their creates apart by it.
       owner: `${params.pipeline.runId}-${randomBytes(3).toString('hex')}`,
-      batchAutoscale: params.provider.kind === 'batch' && params.autoscale ? { poolId: params.provider.poolId, formula: params.autoscale.formula } : undefined,
     }, {
       provider,
       devops: context.devopsClient(params.devops, params.pipeline, credential),
-      registrationSecret: async () => (await mint()).token,
-      // Only autoscale needs the pool operations; asking for them early would load the SDK before the first request.
-      batchPool: provider.kind === 'batch' && params.autoscale ? lazily(() => poolOperationsOf(provider as BatchProvider)) : undefined,
+      registrationSecret: mint,
+      autoscaler: params.autoscale ? context.poolAutoscaler(params.provider, params.autoscale.formula, params.connection, credential) : undefined,
       log: io,
       clock: context.clock,
       signal: context.signals.cancel,
@@ -54,10 +53,4 @@ export async function runScaleTask(io: TaskIO): Promise<void> {
     const message = `Pool '${outcome.pool}': ${outcome.provisioned} agent(s) created, ${outcome.removed} removed, target ${outcome.desired} after ${outcome.passes} pass(es).`;
     io.setResult(outcome.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', outcome.issues.length > 0 ? `${message} ${outcome.issues.length} issue(s): ${outcome.issues[0]}` : message);
   });
-}
-
-function poolOperationsOf(provider: BatchProvider): BatchPoolOperations {
-  const operations = provider.poolOperations();
-  if (!operations) throw new Error('The Batch client has no pool operations');
-  return operations;
 }

@@ -28,7 +28,9 @@ export function readDevOpsAuth(
   connection: AzureConnection | undefined,
   pipeline: PipelineContext,
 ): DevOpsAuth {
-  const mode = reader.choice(input, DEVOPS_AUTH_MODES, fallback);
+  // `auto` (the task.json default, so the editor shows no blank choice) means the fallback.
+  const chosen = reader.choice(input, ['auto', ...DEVOPS_AUTH_MODES] as const, fallback);
+  const mode = chosen === 'auto' ? fallback : chosen;
   switch (mode) {
     case 'azureServiceConnection':
       if (!connection) {

@@ -35,6 +35,8 @@ export interface BatchParams {
   jobId: string;
   auth: BatchAuth;
   registry?: RegistryParams;
+  /** Extra `docker create` options for the agent's container (the task's containerSettings.containerRunOptions). */
+  containerRunOptions?: string;
 }
 
 export type ProviderParams = AciParams | BatchParams;
@@ -158,7 +160,11 @@ function readBatch(reader: InputReader, purpose: ProviderPurpose, image: string 
     }
     auth = { kind: 'sharedKey', accountName, accountKey };
   }
-  return { kind: 'batch', accountUrl, poolId, jobId, auth, registry: purpose === 'create' ? readRegistry(reader, image) : undefined };
+  const containerRunOptions = purpose === 'create' ? reader.optional('batchContainerRunOptions') : undefined;
+  if (containerRunOptions !== undefined && /[\r\n\0]/.test(containerRunOptions)) {
+    throw new InputError('batchContainerRunOptions', `Input 'batchContainerRunOptions' must be one line of docker create options, e.g. -v /var/run/docker.sock:/var/run/docker.sock`);
+  }
+  return { kind: 'batch', accountUrl, poolId, jobId, auth, registry: purpose === 'create' ? readRegistry(reader, image) : undefined, containerRunOptions };
 }
 
 /**

@@ -3,7 +3,7 @@ import { InputError } from '../errors';
 import { MAX_NAME_LENGTH, validateNamePrefix } from '../naming';
 import { defaultAutoscaleFormula, validateAutoscaleFormula } from '../scaler/autoscale-formula';
 import { validateFixedSettings } from '../scaler/fixed-slots';
-import { type QueueSettings, validateQueueSettings } from '../scaler/policy';
+import { DEFAULT_SCALE_IN_DELAY_MINUTES, type QueueSettings, validateQueueSettings } from '../scaler/policy';
 import { SCALER_CAPABILITY, TEMPLATE_CAPABILITY, TEMPLATE_HASH_CAPABILITY, templateName } from '../scaler/pool-spec';
 import type { TaskIO } from '../task-io';
 import { type AgentInputs, type AgentRegistration, readAgentInputs, readAgentRegistration, readAgentTarget } from './agent-inputs';
@@ -55,7 +55,7 @@ export function readScaleParams(io: TaskIO): ScaleParams {
   const minAgents = reader.number('minAgents', 0, { min: 0, max: MAX_POOL_AGENTS, integer: true });
   const maxAgents = reader.number('maxAgents', 10, { min: 0, max: MAX_POOL_AGENTS, integer: true });
   const minIdle = reader.number('minIdle', 0, { min: 0, max: MAX_POOL_AGENTS, integer: true });
-  const scaleInDelayMinutes = reader.number('scaleInDelayMinutes', 15, { min: 0, max: 1440 });
+  const scaleInDelayMinutes = reader.number('scaleInDelayMinutes', DEFAULT_SCALE_IN_DELAY_MINUTES, { min: 0, max: 1440 });
   const parallel = reader.optional('maxParallelJobs');
   const maxParallelJobs = parallel === undefined ? undefined : reader.number('maxParallelJobs', 0, { min: 0, max: 100_000, integer: true });
   const queue = validateQueueSettings({ minAgents, maxAgents, minIdle, scaleInDelayMinutes, maxParallelJobs });

@@ -4,8 +4,11 @@ import type { ContainerGroup, ContainerInstanceManagementClient, EnvironmentVari
 import { type AgentSpec, CREATOR, SECRET_ENV_NAME, TAG_CREATOR, TAG_RUN } from '../agent-spec';
 import { RESOURCE_CAPABILITY } from '../ownership';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, httpStatusOf } from '../errors';
+import { CloudError, httpStatusOf, type ServiceName } from '../errors';
 import type { AciParams } from '../params/provider-params';
+import type { AdaptiveLimit } from '../adaptive-limit';
+import { callSignal } from '../call-signal';
+import { armThrottling } from './arm-throttling';
 import { retryCloudCall } from './cloud-errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
 
@@ -13,7 +16,7 @@ import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceS
 export const AGENT_CONTAINER = 'agent';
 
 export interface AciClient {
-  containerGroups: Pick<ContainerInstanceManagementClient['containerGroups'], 'get' | 'beginCreateOrUpdateAndWait' | 'beginDeleteAndWait' | 'list' | 'listByResourceGroup'>;
+  containerGroups: Pick<ContainerInstanceManagementClient['containerGroups'], 'get' | 'beginCreateOrUpdate' | 'beginDeleteAndWait' | 'list' | 'listByResourceGroup'>;
   containers: Pick<ContainerInstanceManagementClient['containers'], 'listLogs'>;
 }
 
@@ -27,6 +30,11 @@ export interface AciProviderOptions {
   debug?: (message: string) => void;
   /** LRO polling interval when the service sends no Retry-After (tests use a small one). */
   pollIntervalMs?: number;
+  /**
+   * Bounds the creates' PUTs in flight, adapting to ARM's throttling (armWriteLimit). Only the PUT
+   * holds a slot: a create's long-running operation is polled after it, so the next creates go out.
+   */
+  writes?: AdaptiveLimit;
 }
 
 function resourceGroupOfId(id: string | undefined): string | undefined {
@@ -62,7 +70,10 @@ export function aciState(group: ContainerGroup): { state: ResourceState; detail:
 }
 
 export class AciProvider implements AgentProvider {
-  readonly kind = 'aci';
+  static readonly serviceName: ServiceName = 'Azure Resource Manager';
+  readonly serviceName = AciProvider.serviceName;
+  // Listed groups carry no instance view: a starting group looks like a running one.
+  readonly listedStateIsCurrent = false;
   private location?: string;
   /** Resource groups learnt from listings, for releases without input 'resourceGroup'. */
   private readonly groupsByName = new Map<string, string>();
@@ -80,6 +91,10 @@ export class AciProvider implements AgentProvider {
   /** The description, without a client: logged before the SDK has loaded. */
   static describe(params: AciParams, location = params.location): string {
     return `Azure Container Instances (${params.resourceGroup ? `resource group ${params.resourceGroup}` : `subscription ${params.subscriptionId}`}${location ? `, ${location}` : ''})`;
+  }
+
+  resourceIdOf(agentName: string): string {
+    return agentName;
   }
 
   private where(resourceGroup: string | undefined): string {
@@ -163,11 +178,17 @@ export class AciProvider implements AgentProvider {
     if (!rg) throw new CloudError('Azure Resource Manager', "Input 'resourceGroup' is required to create container groups");
     await this.prepare();
     const group = this.containerGroup(spec, secret, rg);
-    const result = await this.retry(`creating container group '${spec.name}'`, () =>
-      this.client.containerGroups.beginCreateOrUpdateAndWait(rg, spec.name, group, {
-        abortSignal: this.options.signal,
-        updateIntervalInMs: this.options.pollIntervalMs,
-      }), spec.image);
+    const abortSignal = callSignal(this.options.signal);
+    const begin = () => this.client.containerGroups.beginCreateOrUpdate(rg, spec.name, group, {
+      abortSignal,
+      updateIntervalInMs: this.options.pollIntervalMs,
+    });
+    const writes = this.options.writes;
+    // A retry sends the PUT again (idempotent in ARM), as the SDK's own poller would not resume a failed poll.
+    const result = await this.retry(`creating container group '${spec.name}'`, async () => {
+      const poller = await (writes ? writes.run(begin, armThrottling, abortSignal) : begin());
+      return poller.pollUntilDone({ abortSignal });
+    }, spec.image);
     if ((result.provisioningState ?? '').toLowerCase() === 'failed') {
       const status = await this.get(spec.name);
       throw new CloudError('Azure Resource Manager',
@@ -255,7 +276,7 @@ export class AciProvider implements AgentProvider {
     if (!rg) return false;
     try {
       await this.retry(`deleting container group '${name}'`, () =>
-        this.client.containerGroups.beginDeleteAndWait(rg, name, { abortSignal: this.options.signal, updateIntervalInMs: this.options.pollIntervalMs }));
+        this.client.containerGroups.beginDeleteAndWait(rg, name, { abortSignal: callSignal(this.options.signal), updateIntervalInMs: this.options.pollIntervalMs }));
       return true;
     } catch (error) {
       if (httpStatusOf(error) === 404) return false;

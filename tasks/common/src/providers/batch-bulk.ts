@@ -4,6 +4,7 @@
 // TaskExists means another run created that task first (not a failure of ours).
 import type { BatchServiceModels } from '@azure/batch';
 import { errorCodeOf, httpStatusOf } from '../errors';
+import type { BulkAddResult } from './provider';
 
 export const MAX_TASKS_PER_COLLECTION = 100;
 /** The service's limit is 1 MB per request; keep room for the wrapper and headers. */
@@ -17,15 +18,7 @@ export interface TaskCollectionClient {
   addCollection(jobId: string, value: TaskAdd[]): Promise<BatchServiceModels.TaskAddCollectionResult>;
 }
 
-export interface BulkAddResult {
-  taskId: string;
-  /** Created by this request. */
-  created: boolean;
-  /** Another caller created a task with this id first. */
-  exists: boolean;
-  /** Why it was not created (neither created nor exists). */
-  error?: string;
-}
+export type { BulkAddResult };
 
 /** The size a task takes in the request body. */
 function sizeOf(task: TaskAdd): number {

@@ -4,21 +4,19 @@ import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import { type AgentSpec, AGENT_CAPABILITY, CREATOR, SECRET_ENV_NAME, TAG_CREATOR } from '../agent-spec';
 import { factsFromCapabilities, RESOURCE_CAPABILITY, TAG_ORGANIZATION, TAG_POOL, TAG_PROJECT, TAG_RUN, TAG_RUN_KIND } from '../ownership';
 import { type Clock, systemClock } from '../clock';
-import { CloudError, errorCodeOf, httpStatusOf } from '../errors';
+import { CloudError, errorCodeOf, httpStatusOf, type ServiceName } from '../errors';
 import type { BatchParams } from '../params/provider-params';
-import { addTasksInBulk, type BulkAddResult } from './batch-bulk';
+import { addTasksInBulk } from './batch-bulk';
 import { retryCloudCall } from './cloud-errors';
-import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent, ResourceState } from './provider';
+import type { AgentProvider, AgentResource, AgentStatus, BulkAddResult, CreatedAgent, ResourceState } from './provider';
 
 export interface BatchClient {
   job: Pick<BatchServiceClient['job'], 'get' | 'add'>;
   task: Pick<BatchServiceClient['task'], 'add' | 'get' | 'list' | 'listNext' | 'terminate' | 'deleteMethod'> & Partial<Pick<BatchServiceClient['task'], 'addCollection'>>;
   file: Pick<BatchServiceClient['file'], 'getFromTask'>;
-  /** Pool autoscale (ScaleAgentPool). */
-  pool?: BatchPoolOperations;
+  /** Optional so fakes may leave it out; the real client always has it (prepare() checks the pool exists). */
+  pool?: Pick<BatchServiceClient['pool'], 'get'>;
 }
-
-export type BatchPoolOperations = Pick<BatchServiceClient['pool'], 'get' | 'enableAutoScale' | 'evaluateAutoScale'>;
 
 export interface BatchProviderOptions {
   identity: string;
@@ -63,7 +61,9 @@ async function readTail(stream: NodeJS.ReadableStream | undefined, lines: number
 }
 
 export class BatchProvider implements AgentProvider {
-  readonly kind = 'batch';
+  static readonly serviceName: ServiceName = 'Azure Batch';
+  readonly serviceName = BatchProvider.serviceName;
+  readonly listedStateIsCurrent = true;
   private prepared = false;
   private readonly clock: Clock;
 
@@ -78,6 +78,10 @@ export class BatchProvider implements AgentProvider {
   /** The description, without a client: logged before the SDK has loaded. */
   static describe(params: BatchParams): string {
     return `Azure Batch (${new URL(params.accountUrl).host}, pool ${params.poolId || '?'}, job ${params.jobId})`;
+  }
+
+  resourceIdOf(agentName: string, generation: number | string): string {
+    return `${agentName}-${generation}`;
   }
 
   private get where(): string {
@@ -99,8 +103,10 @@ export class BatchProvider implements AgentProvider {
       try {
         await this.retry(`reading Batch pool '${poolId}'`, () => pools.get(poolId, { poolGetOptions: { select: 'id,state' } }));
       } catch (error) {
-        if (httpStatusOf(error) !== 404) throw error;
-        throw new CloudError('Azure Batch',
+        // An identity allowed to add tasks but not to read pools: the check is skipped, not the request.
+        if (httpStatusOf(error) === 403) this.options.debug?.(`cannot read Batch pool '${poolId}' to check it exists: ${String((error as Error)?.message ?? error)}`);
+        else if (httpStatusOf(error) !== 404) throw error;
+        else throw new CloudError('Azure Batch',
           `Batch pool '${poolId}' does not exist in ${new URL(this.params.accountUrl).host}: set input 'batchPoolId' to an existing pool`, 404, 'PoolNotFound', { cause: error });
       }
     }
@@ -142,6 +148,7 @@ export class BatchProvider implements AgentProvider {
       commandLine: '',
       containerSettings: {
         imageName: spec.image,
+        ...(this.params.containerRunOptions ? { containerRunOptions: this.params.containerRunOptions } : {}),
         registry: registry
           ? registry.identity
             ? { registryServer: registry.server, identityReference: { resourceId: registry.identity } }
@@ -240,9 +247,26 @@ export class BatchProvider implements AgentProvider {
     return addTasksInBulk({ addCollection }, this.params.jobId, tasks, (what, request) => this.retry(what, request, items[0]?.spec.image));
   }
 
-  /** The pool operations for autoscale, when the client has them. */
-  poolOperations(): BatchPoolOperations | undefined {
-    return this.client.pool;
+  /**
+   * A warning when the pool lacks task slots for `count` more agents: they wait for nodes (an
+   * autoscale evaluation, at least every 5 minutes, then node start and image pull).
+   */
+  async startDelayWarning(count: number): Promise<string | undefined> {
+    const { poolId } = this.params;
+    if (!this.client.pool || !poolId) return undefined;
+    let pool: BatchServiceModels.CloudPool;
+    try {
+      pool = await this.retry(`reading Batch pool '${poolId}'`, () => this.client.pool!.get(poolId));
+    } catch (error) {
+      this.options.debug?.(`cannot read Batch pool ${poolId}: ${String((error as Error)?.message ?? error)}`);
+      return undefined;
+    }
+    const nodes = (pool.currentDedicatedNodes ?? 0) + (pool.currentLowPriorityNodes ?? 0);
+    const slots = nodes * (pool.taskSlotsPerNode ?? 1);
+    if (slots >= count) return undefined;
+    return nodes === 0
+      ? `Batch pool '${poolId}' has no node running for ${count} new agent(s)`
+      : `Batch pool '${poolId}' has ${slots} task slot(s) on ${nodes} node(s) for ${count} new agent(s), fewer if other tasks run there`;
   }
 
   async logTail(name: string, lines: number): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 // ARM and Batch SDK errors turned into messages a pipeline user can act on.
 import type { Clock } from '../clock';
 import { CloudError, type ServiceName, describeError, errorCodeOf, httpStatusOf, isCancellation, TaskError } from '../errors';
-import { withRetry } from '../retry';
+import { isTransient, withRetry } from '../retry';
 
 export interface ErrorContext {
   service: ServiceName;
@@ -59,6 +59,8 @@ export interface CloudCallOptions {
 /** A provider's cloud call: transient failures retried within the deadline, the last one explained. */
 export function retryCloudCall<T>(options: CloudCallOptions, operation: string, fn: () => Promise<T>, image?: string): Promise<T> {
   return withRetry(fn, {
+    // Our own errors (a token request already retried, a final answer explained) are never retried again.
+    isRetryable: (error) => !(error instanceof TaskError) && isTransient(error),
     clock: options.clock,
     signal: options.signal,
     deadline: options.deadline?.(),

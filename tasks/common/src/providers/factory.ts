@@ -2,14 +2,18 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { TlsSettings } from '../agent-tls';
 import { armClientOptions, batchScope } from '../azure-auth';
-import type { Clock } from '../clock';
+import { type Clock, systemClock } from '../clock';
 import { CloudError } from '../errors';
 import type { AzureConnection } from '../params/azure-connection';
-import type { ProviderParams } from '../params/provider-params';
+import type { BatchParams, ProviderParams } from '../params/provider-params';
 import { type ProxyLookup, toCoreProxySettings } from '../proxy';
+import { armWriteLimit, throttlingObserverPolicy } from './arm-throttling';
 import { AciProvider } from './aci';
 import { BatchProvider } from './batch';
+import { BatchPoolAutoscaler } from './batch-autoscale';
 import { createBatchHttpClient } from './batch-http-client';
+import { LazyProvider, type ProviderFacts } from './lazy-provider';
+import type { PoolAutoscaler } from './pool-autoscaler';
 import type { AgentProvider } from './provider';
 
 export interface ProviderContext {
@@ -35,11 +39,33 @@ function connectionIdentity(connection: AzureConnection | undefined): string {
   return connection ? `the identity of the service connection in '${connection.input}'` : 'the Batch shared key';
 }
 
-/** What `createProvider` would answer for `kind` and `description`, without loading an SDK. */
-export function describeProvider(params: ProviderParams): Pick<AgentProvider, 'kind' | 'description'> {
+/** What `createProvider` would answer about the provider, without loading an SDK. */
+export function describeProvider(params: ProviderParams): ProviderFacts {
   return params.kind === 'aci'
-    ? { kind: 'aci', description: AciProvider.describe(params) }
-    : { kind: 'batch', description: BatchProvider.describe(params) };
+    ? { description: AciProvider.describe(params), serviceName: AciProvider.serviceName, listedStateIsCurrent: false }
+    : { description: BatchProvider.describe(params), serviceName: BatchProvider.serviceName, listedStateIsCurrent: true };
+}
+
+/** The provider, built on its first call: the SDK behind it need not load before the task's first request. */
+export function createLazyProvider(params: ProviderParams, context: ProviderContext): AgentProvider {
+  return new LazyProvider(() => createProvider(params, context), describeProvider(params));
+}
+
+/**
+ * The autoscaler of the pool the provider's agents run on, when it has one (a Batch pool); its SDK
+ * loads on the first call.
+ */
+export function createPoolAutoscaler(params: ProviderParams, formula: string, context: ProviderContext): PoolAutoscaler | undefined {
+  if (params.kind !== 'batch') return undefined;
+  const poolId = params.poolId;
+  let autoscaler: PoolAutoscaler | undefined;
+  return {
+    poolId,
+    ensure: () => {
+      autoscaler ??= new BatchPoolAutoscaler(poolId, formula, { pool: createBatchClient(params, context).pool, clock: context.clock ?? systemClock, signal: context.signal });
+      return autoscaler.ensure();
+    },
+  };
 }
 
 export function createProvider(params: ProviderParams, context: ProviderContext): AgentProvider {
@@ -49,7 +75,9 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
     if (!connection || !credential) throw new CloudError('Azure Resource Manager', "Azure Container Instances need the service connection in input 'azureSubscription'");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('@azure/arm-containerinstance') as AciModule;
-    const options = armClientOptions(connection, context.proxy(connection.armUrl), context.tls);
+    const writes = armWriteLimit(context.clock ?? systemClock);
+    const network = armClientOptions(connection, context.proxy(connection.armUrl), context.tls);
+    const options = { ...network, additionalPolicies: [...(network.additionalPolicies ?? []), { policy: throttlingObserverPolicy(writes), position: 'perRetry' as const }] };
     const client = new sdk.ContainerInstanceManagementClient(credential, params.subscriptionId, options);
     const resourceGroupLocation = async (resourceGroup: string): Promise<string> => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -66,9 +94,14 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
       }
       return body.location.toLowerCase().replace(/\s+/g, '');
     };
-    return new AciProvider(params, client, { ...common, resourceGroupLocation, identity: connectionIdentity(connection) });
+    return new AciProvider(params, client, { ...common, resourceGroupLocation, identity: connectionIdentity(connection), writes });
   }
 
+  const client = createBatchClient(params, context);
+  return new BatchProvider(params, client, { ...common, identity: params.auth.kind === 'sharedKey' ? 'the Batch shared key' : connectionIdentity(context.connection) });
+}
+
+function createBatchClient(params: BatchParams, context: ProviderContext): InstanceType<BatchModule['BatchServiceClient']> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sdk = require('@azure/batch') as BatchModule;
   let credentials: ConstructorParameters<BatchModule['BatchServiceClient']>[0];
@@ -92,6 +125,5 @@ export function createProvider(params: ProviderParams, context: ProviderContext)
   const httpClient = createBatchHttpClient(require('@azure/ms-rest-js') as MsRestModule, context.tls);
   // noRetryPolicy: the provider retries (honouring Retry-After within the task's deadline); the SDK's own
   // policies would multiply the attempts and wait about 30 s on a 503.
-  const client = new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, noRetryPolicy: true, ...(proxy ? { proxySettings: proxy } : {}) });
-  return new BatchProvider(params, client, { ...common, identity: params.auth.kind === 'sharedKey' ? 'the Batch shared key' : connectionIdentity(context.connection) });
+  return new sdk.BatchServiceClient(credentials, params.accountUrl, { httpClient, noRetryPolicy: true, ...(proxy ? { proxySettings: proxy } : {}) });
 }

@@ -1,7 +1,7 @@
 // The AgentProvider port: where agent containers run (Azure Container Instances, Azure Batch).
 // Providers never read inputs; they get an AgentSpec and the registration secret.
 import type { AgentSpec } from '../agent-spec';
-import type { BulkAddResult } from './batch-bulk';
+import type { ServiceName } from '../errors';
 
 /** The life of an agent's container or task, normalised across providers. */
 export type ResourceState = 'creating' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'unknown';
@@ -36,10 +36,32 @@ export interface CreatedAgent {
   where: string;
 }
 
+/** One entry of `createMany`'s answer. */
+export interface BulkAddResult {
+  taskId: string;
+  /** Created by this request. */
+  created: boolean;
+  /** Another caller created a resource with this id first. */
+  exists: boolean;
+  /** Why it was not created (neither created nor exists). */
+  error?: string;
+}
+
 export interface AgentProvider {
-  readonly kind: 'aci' | 'batch';
   /** For logs: "Azure Container Instances (resource group build-agents)". */
   readonly description: string;
+  /** The service its errors come from, for messages: "Azure Resource Manager", "Azure Batch". */
+  readonly serviceName: ServiceName;
+  /**
+   * False when `listAll` cannot tell a starting resource from a running one (ACI lists groups
+   * without their instance view): callers read such resources one by one with `get`.
+   */
+  readonly listedStateIsCurrent: boolean;
+  /**
+   * The id of the resource for the `generation`th agent named `agentName`: ACI reuses the group name;
+   * Batch task ids must be new, since a completed task may linger.
+   */
+  resourceIdOf(agentName: string, generation: number | string): string;
   /** One-time preparation before creating (resolve the location, make sure the Batch job exists). */
   prepare(): Promise<void>;
   /** Creates the agent's container group or task; `secret` reaches it only as a secure value. */
@@ -58,6 +80,11 @@ export interface AgentProvider {
   learnLocation?(resourceId: string): void;
   /** What fixes a refused listing, naming the input (e.g. input 'resourceGroup'). */
   readonly listingFix?: string;
+  /**
+   * Why `count` new agents may wait a long time for capacity before they start (Batch: a pool without
+   * enough free task slots), or undefined when they should start at once.
+   */
+  startDelayWarning?(count: number): Promise<string | undefined>;
   /** Creates many agents at once (Batch: add-task-collection); `id` names the resource, `spec.name` the agent. */
   createMany?(items: ReadonlyArray<{ spec: AgentSpec; id: string }>, secret: string): Promise<BulkAddResult[]>;
 }

@@ -20,8 +20,6 @@ export const ENABLE_AUTOSCALE_SPACING_MS = 30_000;
 /** The shortest evaluation interval Batch accepts; also the one the task asks for. */
 export const MIN_EVALUATION_INTERVAL = 'PT5M';
 export const MIN_EVALUATION_INTERVAL_MS = 5 * 60_000;
-/** The longest evaluation interval Batch accepts (168 hours). */
-export const MAX_EVALUATION_INTERVAL_MS = 168 * 3_600_000;
 /** Batch's limit on a formula's length. */
 export const MAX_FORMULA_LENGTH = 8192;
 
@@ -64,25 +62,4 @@ export function parseIsoDuration(value: string): number | undefined {
   if (!match || value.trim().toUpperCase() === 'P' || /T$/i.test(value.trim())) return undefined;
   const [, d, h, m, s] = match.map((part) => (part === undefined ? 0 : Number(part)));
   return ((d * 24 + h) * 60 + m) * 60_000 + s * 1000;
-}
-
-/** Checks an evaluation interval against Batch's range (5 minutes to 168 hours); returns milliseconds. */
-export function validateEvaluationInterval(value: string, input = 'autoScaleEvaluationInterval'): number {
-  const ms = parseIsoDuration(value);
-  if (ms === undefined) throw new InputError(input, `'${input}' must be an ISO 8601 duration such as ${MIN_EVALUATION_INTERVAL} (got '${value}').`);
-  if (ms < MIN_EVALUATION_INTERVAL_MS) throw new InputError(input, `'${input}' must be at least ${MIN_EVALUATION_INTERVAL} (5 minutes); got '${value}'.`);
-  if (ms > MAX_EVALUATION_INTERVAL_MS) throw new InputError(input, `'${input}' must be at most PT168H (168 hours); got '${value}'.`);
-  return ms;
-}
-
-/** The ISO 8601 interval for a number of whole minutes, never below 5 minutes. */
-export function evaluationIntervalFromMinutes(minutes: number): string {
-  const whole = Math.max(5, Math.ceil(minutes));
-  return `PT${whole}M`;
-}
-
-/** How long to wait before the next enable call on a pool may be sent (0: now). */
-export function enableAutoscaleWaitMs(lastEnableAt: number | undefined, now: number, marginMs = 0): number {
-  if (lastEnableAt === undefined) return 0;
-  return Math.max(0, lastEnableAt + ENABLE_AUTOSCALE_SPACING_MS + marginMs - now);
 }

@@ -7,8 +7,11 @@ import { InputError } from '../errors';
 
 /** The container group or Batch task behind a slot. `exists` = created and not terminated/completed. */
 export type SlotContainerState = 'exists' | 'terminated' | 'absent';
-/** The slot's agent registration: `busy`/`idle` are online; `offline` is registered but not online. */
-export type SlotAgentState = 'busy' | 'idle' | 'offline' | 'absent';
+/**
+ * The slot's agent registration: `busy`/`idle` are online; `offline` is registered but not online;
+ * `used` has completed a job since it came online: single use, it takes no other, so it is removed.
+ */
+export type SlotAgentState = 'busy' | 'idle' | 'used' | 'offline' | 'absent';
 
 export interface ObservedSlot {
   /** `<namePrefix>-<index>`; names that do not have this form are ignored. */
@@ -96,7 +99,7 @@ function action(slot: string, index: number, generation: number, reason: string,
 /** Removal order for surplus slots: nothing running first, then idle, then offline (may be starting). */
 function removalRank(slot: ObservedSlot): number {
   if (slot.container !== 'exists') return 0;
-  if (slot.agent === 'idle') return 1;
+  if (slot.agent === 'idle' || slot.agent === 'used') return 1;
   if (slot.agent === 'absent') return 2;
   return 3;
 }
@@ -123,6 +126,9 @@ export function planFixedSlots(desiredCount: number, namePrefix: string, observe
     } else if (slot.container === 'terminated') {
       const current = generation ?? 0;
       plan.recreate.push(action(name, index, current + 1, 'container ended (its job is done or it failed): delete, then create afresh', generation));
+    } else if (slot.agent === 'used') {
+      const current = generation ?? 0;
+      plan.recreate.push(action(name, index, current + 1, 'its agent has completed a job (single use): delete, then create afresh', generation));
     } else {
       const why =
         slot.agent === 'busy'

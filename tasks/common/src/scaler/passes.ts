@@ -22,6 +22,7 @@ export function countSlots(view: PoolView): PassCounts {
     const state = agentState(slot);
     if (state === 'busy') counts.busy++;
     else if (state === 'idle') counts.idle.push({ name: slot.name, idleSince: idleSince(slot.agent as PoolAgent) });
+    else if (state === 'used') continue; // removed by finishedSlots, never standby
     else counts.starting++;
   }
   return counts;
@@ -32,9 +33,8 @@ export function draining(slot: SlotView): boolean {
   return Boolean(slot.agent && !slot.agent.enabled && !isBusy(slot.agent));
 }
 
-function resourceIdFor(kind: 'aci' | 'batch', slot: string, generation: number): string {
-  return kind === 'batch' ? `${slot}-${generation}` : slot;
-}
+/** The resource id of a slot's `generation`th container or task (the provider's rule). */
+export type ResourceIdOf = (slot: string, generation: number) => string;
 
 export interface FixedDecision {
   plan: FixedPlan;
@@ -42,7 +42,7 @@ export interface FixedDecision {
   removals: Removal[];
 }
 
-export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount: number, kind: 'aci' | 'batch'): FixedDecision {
+export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount: number, resourceIdOf: ResourceIdOf): FixedDecision {
   const observed = [...view.slots.values()].map((slot) => ({
     name: slot.name,
     container: containerState(slot),
@@ -52,7 +52,7 @@ export function decideFixedPass(view: PoolView, namePrefix: string, desiredCount
   const plan = planFixedSlots(desiredCount, namePrefix, observed);
   const creates = [...plan.create, ...plan.recreate].map((action) => ({
     slot: action.slot,
-    resourceId: resourceIdFor(kind, action.slot, action.generation),
+    resourceId: resourceIdOf(action.slot, action.generation),
     reason: action.reason,
     replace: view.slots.get(action.index)?.ended ?? [],
   }));
@@ -75,6 +75,8 @@ export function finishedSlots(view: PoolView): Removal[] {
         slot.ended.length > 0 ? `its container/task ended (${slot.ended[0].state}): the agent's job is done` : 'registration without a container'));
     } else if (slot.live && draining(slot)) {
       removals.push(slotRemoval(slot.name, slot, 'disabled by an earlier removal that did not finish'));
+    } else if (slot.live && agentState(slot) === 'used') {
+      removals.push(slotRemoval(slot.name, slot, 'its agent has completed a job (single use): never kept as standby'));
     }
   }
   return removals;
@@ -84,7 +86,7 @@ export function finishedSlots(view: PoolView): Removal[] {
  * Queue mode: the lowest free slots below maxAgents, so concurrent runs pick the same names; a name
  * another scaler's live agent holds (`occupied`, lowercase) is not free.
  */
-export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, kind: 'aci' | 'batch', reason: string, removed: ReadonlySet<string>, occupied: ReadonlySet<string> = new Set()): CreateItem[] {
+export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, resourceIdOf: ResourceIdOf, reason: string, removed: ReadonlySet<string>, occupied: ReadonlySet<string> = new Set()): CreateItem[] {
   const items: CreateItem[] = [];
   for (let index = 0; index < maxAgents && items.length < count; index++) {
     if (occupied.has(slotName(namePrefix, index).toLowerCase())) continue;
@@ -93,7 +95,7 @@ export function queueCreates(view: PoolView, namePrefix: string, count: number, 
     if (slot && !gone && (slot.live || isBusy(slot.agent))) continue;
     const generation = (slot?.generation ?? -1) + 1;
     const name = slotName(namePrefix, index);
-    items.push({ slot: name, resourceId: resourceIdFor(kind, name, generation), reason, replace: gone ? [] : slot?.ended ?? [] });
+    items.push({ slot: name, resourceId: resourceIdOf(name, generation), reason, replace: gone ? [] : slot?.ended ?? [] });
   }
   return items;
 }

@@ -53,7 +53,7 @@ export interface QueueDecision {
   reason: string;
 }
 
-export const DEFAULT_MIN_IDLE = 0;
+/** How long an agent stays idle before queue mode may remove it (input 'scaleInDelayMinutes'). */
 export const DEFAULT_SCALE_IN_DELAY_MINUTES = 15;
 
 function requireWholeNumber(input: string, value: number): void {

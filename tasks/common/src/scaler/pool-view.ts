@@ -74,8 +74,23 @@ export function agentState(slot: SlotView): SlotAgentState {
   const agent = slot.agent;
   if (!agent) return 'absent';
   if (isBusy(agent)) return 'busy';
+  if (agent.online && hasRunItsJob(agent)) return 'used';
   // A disabled agent is being removed: it takes no job, so it is no idle capacity.
   return agent.online && agent.enabled ? 'idle' : 'offline';
+}
+
+/**
+ * The agent completed a request since it last came online: a single-use agent that has run its job
+ * (and that a job may have tried to keep), never idle standby. A slot's next agent takes over the
+ * registration (--replace) with the last completed request of the one before; it came online after
+ * that request finished, so it counts as fresh.
+ */
+export function hasRunItsJob(agent: PoolAgent): boolean {
+  const finished = agent.lastCompletedRequest?.finishTime?.getTime();
+  if (agent.lastCompletedRequest && finished === undefined) return true;
+  if (finished === undefined || Number.isNaN(finished)) return false;
+  const cameOnline = agent.statusChangedOn?.getTime();
+  return cameOnline === undefined || Number.isNaN(cameOnline) || finished >= cameOnline;
 }
 
 /** When an online agent became idle: it came online, or finished its last job. */
@@ -86,11 +101,14 @@ export function idleSince(agent: PoolAgent): number {
   return times.length > 0 ? Math.max(...times) : 0;
 }
 
-export async function observePool(
-  pool: PoolRef,
-  namePrefix: string,
-  deps: { devops: AgentPoolClient; provider: AgentProvider; now: () => number; owner?: Owner },
-): Promise<PoolView> {
+export interface ObserveDeps {
+  devops: AgentPoolClient;
+  provider: AgentProvider;
+  now: () => number;
+  owner?: Owner;
+}
+
+export async function observePool(pool: PoolRef, namePrefix: string, deps: ObserveDeps): Promise<PoolView> {
   const owner = deps.owner;
   // Another pool's, project's or organization's resources in the same resource group or Batch job are never this scaler's to touch.
   const inScope = (r: AgentResource) => !owner || isOwnedBy(factsOfResource(r), owner, { anyRun: true });
@@ -99,9 +117,9 @@ export async function observePool(
     deps.provider.listAll ? deps.provider.listAll() : Promise.resolve([] as AgentResource[]),
   ]);
   const online = new Set(agents.filter((a) => a.online).map((a) => a.name.toLowerCase()));
-  // Listed ACI groups say 'creating' for want of an instance view: read those whose agent is not online.
-  const needsRead = (r: AgentResource) => r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
-  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) && deps.provider.kind === 'aci' ? await deps.provider.get(r.name) : r));
+  // Some listings say 'creating' for want of an instance view (ACI): read those whose agent is not online.
+  const needsRead = (r: AgentResource) => !deps.provider.listedStateIsCurrent && r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
+  const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) ? await deps.provider.get(r.name) : r));
   const everyResource = reads.flatMap((read, i) => {
     if (read.status === 'rejected') return [listed[i]];
     return read.value ? [{ ...read.value, env: read.value.env ?? listed[i].env }] : [];

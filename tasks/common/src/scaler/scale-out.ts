@@ -1,5 +1,6 @@
-// Creating the agents a pass decided on. Container Instances: up to 32 creates in flight, each one
-// read first (never a PUT over a running group: that restarts it and kills its job) and read again
+// Creating the agents a pass decided on. Container Instances: every create begun at once (the
+// provider bounds their PUTs by ARM's throttling, and polls each long-running operation apart), each
+// one read first (never a PUT over a running group: that restarts it and kills its job) and read again
 // afterwards, when the owner tag says whose create won a race with a concurrent run. Batch: one
 // add-task-collection request per 100 tasks; a task id another run took first is theirs.
 import type { AgentSpec } from '../agent-spec';
@@ -8,8 +9,14 @@ import { describeError } from '../errors';
 import { type AgentProvider, type AgentResource, hasEnded } from '../providers/provider';
 import { TAG_OWNER } from './pool-spec';
 
-/** Creates in flight at once: ARM throttles bursts of writes (it answers 429 with Retry-After). */
+/** Deletes in flight at once: ARM throttles bursts of writes (it answers 429 with Retry-After). */
 export const SCALE_OUT_CONCURRENCY = 32;
+/**
+ * Creates in flight at once on Container Instances, long-running operations included. High on
+ * purpose: the provider's adaptive bound (armWriteLimit) decides how many PUTs go out, and no create
+ * waits for another's operation to finish before it begins.
+ */
+export const ACI_CREATES_IN_FLIGHT = 200;
 
 export interface CreateItem {
   /** The agent name (the slot). */
@@ -32,7 +39,8 @@ export interface CreateOutcome {
 export interface ScaleOutDeps {
   provider: AgentProvider;
   spec: (slot: string) => AgentSpec;
-  secret: string;
+  /** Mints a registration secret for one create (or one add-task-collection request). */
+  secret: () => Promise<string>;
   owner: string;
 }
 
@@ -57,7 +65,7 @@ async function createOnAci(item: CreateItem, deps: ScaleOutDeps): Promise<Create
   if (existing) await provider.delete(existing.name);
   const spec = deps.spec(item.slot);
   try {
-    await provider.create(spec, deps.secret);
+    await provider.create(spec, await deps.secret());
   } catch (error) {
     // A concurrent run's PUT of the same name supersedes ours: its group stands, counted once.
     const winner = await provider.get(item.resourceId).catch(() => undefined);
@@ -87,7 +95,7 @@ export async function scaleOut(items: readonly CreateItem[], deps: ScaleOutDeps)
   }
 
   if (provider.createMany) {
-    const results = await provider.createMany(ready.map((item) => ({ spec: deps.spec(item.slot), id: item.resourceId })), deps.secret);
+    const results = await provider.createMany(ready.map((item) => ({ spec: deps.spec(item.slot), id: item.resourceId })), await deps.secret());
     results.forEach((r, i) => {
       const item = ready[i];
       if (r.created) outcomes.set(item, { item, result: 'created', detail: item.reason });
@@ -95,7 +103,7 @@ export async function scaleOut(items: readonly CreateItem[], deps: ScaleOutDeps)
       else outcomes.set(item, { item, result: 'failed', detail: r.error ?? 'not created' });
     });
   } else {
-    const results = await mapSettled(ready, SCALE_OUT_CONCURRENCY, (item) => createOnAci(item, deps));
+    const results = await mapSettled(ready, ACI_CREATES_IN_FLIGHT, (item) => createOnAci(item, deps));
     results.forEach((r, i) => {
       const item = ready[i];
       outcomes.set(item, r.status === 'fulfilled' ? r.value : { item, result: 'failed', detail: describeError(r.reason) });

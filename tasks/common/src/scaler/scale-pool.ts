@@ -6,18 +6,18 @@ import type { AgentSpec, OsType } from '../agent-spec';
 import type { Clock } from '../clock';
 import type { AgentPoolClient, PoolRef } from '../devops/agent-pool-client';
 import { describeError, isCancellation } from '../errors';
-import type { BatchPoolOperations } from '../providers/batch';
+import type { PoolAutoscaler } from '../providers/pool-autoscaler';
 import type { AgentProvider } from '../providers/provider';
 import { decideQueueScale, formatPassLine, type QueueSettings } from './policy';
 import { countWaitingJobs, describeWaiting } from './waiting-jobs';
 import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
-import { ensurePoolAutoscale } from './batch-autoscale';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
 import { otherScalersAgents, othersAgentNames } from './shared-pool';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
+import { registrationDelayWarning } from '../registration-delay';
 import { planSweep } from './sweep';
 import { makeOwner } from '../ownership';
 import { ensureTemplate } from './template-registration';
@@ -42,8 +42,6 @@ export interface ScalePlan {
   project: string;
   runId: string;
   owner: string;
-  /** Batch only: the pool and the formula its autoscale should use. */
-  batchAutoscale?: { poolId: string; formula: string };
   /** Minutes a new agent waits for its first job before it exits on its own (default 0: until removed). */
   idleTimeoutMinutes?: number;
 }
@@ -64,9 +62,10 @@ export interface PassReport {
 export interface ScaleDeps {
   provider: AgentProvider;
   devops: AgentPoolClient;
-  /** Mints a registration secret (masked by the implementation); called once per pass that creates. */
+  /** Mints a registration secret (masked by the implementation); called for each create. */
   registrationSecret: () => Promise<string>;
-  batchPool?: BatchPoolOperations;
+  /** The provider's pool that sizes itself to the agents (Batch autoscale), when the inputs ask for it. */
+  autoscaler?: PoolAutoscaler;
   log: Logger;
   clock: Clock;
   signal?: AbortSignal;
@@ -120,14 +119,15 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
     plan.mode === 'fixed' ? `fixed, ${plan.desiredCount} agent(s)` : `queue, ${plan.queue.minAgents}..${plan.queue.maxAgents} agents`,
     plan.namePrefix, provider.description, plan.durationMinutes > 0 ? `, for ${plan.durationMinutes} min every ${plan.intervalSeconds} s` : ', one pass'));
 
-  if (plan.batchAutoscale && deps.batchPool) {
-    const outcome = await ensurePoolAutoscale(plan.batchAutoscale.poolId, plan.batchAutoscale.formula, { pool: deps.batchPool, clock, signal: deps.signal });
+  if (deps.autoscaler) {
+    const { poolId } = deps.autoscaler;
+    const outcome = await deps.autoscaler.ensure();
     if (outcome.action === 'rejected') {
-      recorder.issue(deps.loc('AutoscaleFormulaError', "The autoscale formula for Batch pool '%s' does not evaluate: %s", plan.batchAutoscale.poolId, outcome.message));
+      recorder.issue(deps.loc('AutoscaleFormulaError', "The autoscale formula for Batch pool '%s' does not evaluate: %s", poolId, outcome.message));
     } else {
-      log.info(outcome.action === 'enabled' ? deps.loc('AutoscaleEnabled', "Autoscale enabled on Batch pool '%s' (interval %s).", plan.batchAutoscale.poolId, outcome.interval) : outcome.message);
+      log.info(outcome.action === 'enabled' ? deps.loc('AutoscaleEnabled', "Autoscale enabled on Batch pool '%s' (interval %s).", poolId, outcome.interval) : outcome.message);
     }
-    recorder.row(0, `Batch pool ${plan.batchAutoscale.poolId}`, `autoscale ${outcome.action}`, outcome.message);
+    recorder.row(0, `Batch pool ${poolId}`, `autoscale ${outcome.action}`, outcome.message);
   }
 
   const template: PoolAgentTemplate = {
@@ -178,7 +178,8 @@ async function remove(pass: number, removals: Removal[], action: string, pool: P
 
 async function create(pass: number, items: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
   if (items.length === 0) return 0;
-  const secret = await deps.registrationSecret();
+  const delay = await deps.provider.startDelayWarning?.(items.length);
+  if (delay) deps.log.warning(registrationDelayWarning(delay));
   const now = deps.clock.now();
   const specs = new Map<string, AgentSpec>();
   const spec = (slot: string) => {
@@ -186,7 +187,7 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
     if (!s) specs.set(slot, (s = poolAgentSpec(template, slot, now)));
     return s;
   };
-  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret, owner: plan.owner });
+  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner });
   let created = 0;
   for (const o of outcomes) {
     if (o.result === 'created') {
@@ -218,7 +219,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
 
   if (plan.mode === 'fixed') {
-    const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, provider.kind);
+    const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, (slot, generation) => provider.resourceIdOf(slot, generation));
     const counts = countSlots(view);
     const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
       .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
@@ -282,7 +283,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
-    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, provider.kind, `target ${decision.desired}: ${decision.reason}`, cleaned, othersAgentNames(view));
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned, othersAgentNames(view));
     await create(pass, items, plan, template, deps, recorder);
   }
   return decision.desired;

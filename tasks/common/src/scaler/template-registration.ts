@@ -40,9 +40,9 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
     return { agent: { ...existing, enabled: false }, action: 'kept' };
   }
 
-  // Batch task ids must be new (a completed task may linger); ACI reuses the group name.
-  const resourceId = provider.kind === 'batch' ? `${spec.name}-${deps.clock.now().toString(36)}` : spec.name;
-  const service = provider.kind === 'batch' ? 'Azure Batch' : 'Azure Resource Manager';
+  // A new generation each time: a provider whose ids must be new (Batch) gets one.
+  const resourceId = provider.resourceIdOf(spec.name, deps.clock.now().toString(36));
+  const service = provider.serviceName;
   const secret = await deps.secret();
   await provider.prepare();
   const leftover = await provider.get(resourceId);

@@ -11,8 +11,6 @@
 
 export const EPHEMERAL_RUN = 'EPHEMERAL_RUN';
 const AGENT_VERSION = 'agent.version';
-/** Azure DevOps' page size for job request listings. */
-export const JOB_REQUEST_PAGE_SIZE = 200;
 
 export type DemandLike = string | { name: string; value?: string | null };
 
@@ -94,29 +92,10 @@ function satisfied(caps: Map<string, string>, demand: ParsedDemand): boolean {
   }
 }
 
-/** True when an agent with `capabilities` satisfies every demand. */
-export function capabilitiesSatisfy(capabilities: Capabilities, demands: readonly DemandLike[] | null | undefined): boolean {
-  const caps = lowerCaseMap(capabilities);
-  return (demands ?? []).every((demand) => satisfied(caps, parseDemand(demand)));
-}
-
-/** True when the request demands EPHEMERAL_RUN (with any operator). */
-export function demandsEphemeralRun(demands: readonly DemandLike[] | null | undefined): boolean {
-  return (demands ?? []).some((demand) => parseDemand(demand).name.toUpperCase() === EPHEMERAL_RUN);
-}
-
 /** Still queued: no agent assigned or reserved, no result. `result` may be the enum 0 (succeeded). */
 export function isQueued(request: JobRequestLike): boolean {
   const absent = (v: unknown) => v === undefined || v === null;
   return absent(request.assignTime) && absent(request.reservedAgent) && absent(request.result) && absent(request.finishTime);
-}
-
-/**
- * Whether a listing that stopped here is only a lower bound: a full page came back without a
- * continuation token, so more requests may exist that the service did not return.
- */
-export function listingIsLowerBound(lastPageLength: number, continuationToken: string | undefined | null, pageSize = JOB_REQUEST_PAGE_SIZE): boolean {
-  return !continuationToken && lastPageLength >= pageSize;
 }
 
 /** Counts the waiting jobs this pool's agents should serve. */

@@ -1,30 +1,30 @@
 // The Batch pool's own autoscale: nodes follow the agent tasks the scaler adds. A pool without
 // autoscale gets it enabled with the formula (errors come back from that call or in
 // autoScaleRun.error); on a pool that already autoscales, a different formula is evaluated first and
-// enabled only if it evaluates, so a typo never replaces a working formula. Enable calls for one pool
-// stay 30 s apart (Batch refuses closer ones) and the evaluation interval at least 5 minutes.
-import type { BatchServiceModels } from '@azure/batch';
+// enabled only if it evaluates, so a typo never replaces a working formula. The task enables once per
+// run; when Batch refuses an enable as too close to another caller's (30 s apart), it waits that out
+// once. The evaluation interval is at least 5 minutes.
+import type { BatchServiceClient, BatchServiceModels } from '@azure/batch';
 import type { Clock } from '../clock';
 import { describeError, errorCodeOf, httpStatusOf } from '../errors';
-import type { BatchPoolOperations } from '../providers/batch';
-import { ENABLE_AUTOSCALE_SPACING_MS, enableAutoscaleWaitMs, MIN_EVALUATION_INTERVAL, MIN_EVALUATION_INTERVAL_MS, parseIsoDuration } from './autoscale-formula';
+import { ENABLE_AUTOSCALE_SPACING_MS, MIN_EVALUATION_INTERVAL, MIN_EVALUATION_INTERVAL_MS, parseIsoDuration } from '../scaler/autoscale-formula';
+import type { AutoscaleOutcome, PoolAutoscaler } from './pool-autoscaler';
 
-export type AutoscaleAction = 'unchanged' | 'enabled' | 'rejected';
+export type BatchPoolOperations = Pick<BatchServiceClient['pool'], 'get' | 'enableAutoScale' | 'evaluateAutoScale'>;
 
-export interface AutoscaleOutcome {
-  action: AutoscaleAction;
-  /** What happened, for the log; for 'rejected' the service's words about the formula. */
-  message: string;
-  /** The interval asked for. */
-  interval?: string;
-}
-
-export interface AutoscaleDeps {
+export interface BatchAutoscaleDeps {
   pool: BatchPoolOperations;
   clock: Clock;
   signal?: AbortSignal;
-  /** When this process last enabled autoscale on the pool (epoch ms). */
-  lastEnableAt?: number;
+}
+
+/** PoolAutoscaler on a Batch pool. */
+export class BatchPoolAutoscaler implements PoolAutoscaler {
+  constructor(readonly poolId: string, private readonly formula: string, private readonly deps: BatchAutoscaleDeps) {}
+
+  ensure(): Promise<AutoscaleOutcome> {
+    return ensurePoolAutoscale(this.poolId, this.formula, this.deps);
+  }
 }
 
 function normalise(formula: string | undefined): string {
@@ -57,7 +57,7 @@ function intervalFor(current: string | undefined): string {
   return ms !== undefined && ms >= MIN_EVALUATION_INTERVAL_MS ? (current as string) : MIN_EVALUATION_INTERVAL;
 }
 
-export async function ensurePoolAutoscale(poolId: string, formula: string, deps: AutoscaleDeps): Promise<AutoscaleOutcome & { enabledAt?: number }> {
+export async function ensurePoolAutoscale(poolId: string, formula: string, deps: BatchAutoscaleDeps): Promise<AutoscaleOutcome> {
   const { pool, clock } = deps;
   const current = await pool.get(poolId);
   const interval = intervalFor(current.autoScaleEvaluationInterval);
@@ -75,8 +75,6 @@ export async function ensurePoolAutoscale(poolId: string, formula: string, deps:
     if (error) return { action: 'rejected', message: `The formula does not evaluate on Batch pool '${poolId}' (its current formula is kept): ${error}`, interval };
   }
 
-  const wait = enableAutoscaleWaitMs(deps.lastEnableAt, clock.now());
-  if (wait > 0) await clock.sleep(wait, deps.signal);
   const enable = () => pool.enableAutoScale(poolId, { autoScaleFormula: formula, autoScaleEvaluationInterval: interval });
   try {
     await enable();
@@ -92,9 +90,8 @@ export async function ensurePoolAutoscale(poolId: string, formula: string, deps:
       return { action: 'rejected', message: `Batch pool '${poolId}' refused the autoscale formula: ${serviceMessage(again)}`, interval };
     }
   }
-  const enabledAt = clock.now();
   const after = await pool.get(poolId);
   const error = runError(after.autoScaleRun);
-  if (error) return { action: 'rejected', message: `Autoscale is enabled on Batch pool '${poolId}', but its formula failed to evaluate: ${error}`, interval, enabledAt };
-  return { action: 'enabled', message: `Autoscale enabled on Batch pool '${poolId}' (interval ${interval})${after.autoScaleRun?.results ? `: ${after.autoScaleRun.results}` : ''}.`, interval, enabledAt };
+  if (error) return { action: 'rejected', message: `Autoscale is enabled on Batch pool '${poolId}', but its formula failed to evaluate: ${error}`, interval };
+  return { action: 'enabled', message: `Autoscale enabled on Batch pool '${poolId}' (interval ${interval})${after.autoScaleRun?.results ? `: ${after.autoScaleRun.results}` : ''}.`, interval };
 }

@@ -1,0 +1,202 @@
+// e2e: never touch what is not ours. The organization holds two pools (the second created through
+// POST _apis/distributedtask/pools, as azure-devops-node-api's addAgentPool sends it), a classic
+// release beside a build of the same number, a foreign agent and an untagged container group of a
+// name a user asks to release. The bundled tasks act only on what their run owns and report the rest.
+import assert from 'node:assert/strict';
+import * as azdev from 'azure-devops-node-api';
+import type { TaskOutcome } from '../../emulator/src/pipeline-agent';
+import { CONNECTION_IDS, type PipelineRun } from '../../emulator/src/pipeline-run';
+import { type FlowSpec, provision, providerInputs } from './flows';
+import { assertSucceeded, leftovers, sleep, type State, World } from './harness';
+
+const POOL_B = 'Ephemeral-B';
+const aci: FlowSpec = { provider: 'aci', auth: 'secret', registration: 'azureServiceConnection' };
+
+async function releaseIn(world: World, run: PipelineRun, pool: string, extra: Record<string, string> = {}): Promise<TaskOutcome> {
+  return run.job(`release-${pool}`).step('ReleaseEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: pool, ...extra });
+}
+
+/** Request + Wait in `pool` for `run`, as the provision job of DESIGN.md does. */
+async function provisionIn(world: World, run: PipelineRun, pool: string): Promise<{ request: TaskOutcome; wait?: TaskOutcome }> {
+  const job = run.job(`provision-${pool}`);
+  const request = await job.step('RequestEphemeralAgent', {
+    ...providerInputs(world, aci).inputs, agentPool: pool, image: world.seed.image, count: '1',
+  }, { name: 'eph' });
+  if (request.result !== 'Succeeded') return { request };
+  const wait = await job.step('WaitForAgent', { ...providerInputs(world, aci).inputs, agentPool: pool, timeoutMinutes: '2' });
+  return { request, wait };
+}
+
+async function until(world: World, probe: (s: State) => boolean, what: string, timeoutMs = 30_000): Promise<State> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await world.state();
+    if (probe(state)) return state;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+describe('e2e: ownership (two pools, a classic release beside a build, foreign agents and containers)', function () {
+  this.timeout(300_000);
+  let world: World;
+  let armToken: string;
+
+  const groupUrl = (name: string) =>
+    `${world.info.arm.replace(/\/$/, '')}/subscriptions/${world.seed.subscriptionId}/resourceGroups/${world.seed.resourceGroup}` +
+    `/providers/Microsoft.ContainerInstance/containerGroups/${name}?api-version=2023-05-01`;
+
+  /** A container group someone else made with the seeded image (it exits at once: no registration settings). */
+  async function putForeignGroup(name: string, tags: Record<string, string>): Promise<void> {
+    const response = await fetch(groupUrl(name), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${armToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        location: world.seed.location, tags,
+        properties: {
+          osType: 'Linux', restartPolicy: 'Never',
+          containers: [{ name: 'app', properties: { image: world.seed.image, resources: { requests: { cpu: 1, memoryInGB: 1 } } } }],
+        },
+      }),
+    });
+    assert.ok(response.status === 200 || response.status === 201, `PUT ${name}: ${response.status} ${await response.text()}`);
+  }
+
+  before(async () => {
+    world = await World.start();
+    // The second pool, created the way azure-devops-node-api creates pools.
+    const connection = new azdev.WebApi(world.info.devops, azdev.getPersonalAccessTokenHandler(world.seed.pat));
+    const agentApi = await connection.getTaskAgentApi();
+    const created = await agentApi.addAgentPool({ name: POOL_B, autoProvision: false });
+    assert.equal(created.name, POOL_B);
+    assert.ok((await agentApi.getAgentPools(POOL_B)).some((p) => p.id === created.id), 'the new pool is listed by name');
+    const { ClientSecretCredential } = await import('@azure/identity');
+    const credential = new ClientSecretCredential(world.seed.tenantId, world.seed.clientId, world.seed.clientSecret,
+      { authorityHost: world.info.entra, disableInstanceDiscovery: true });
+    armToken = (await credential.getToken('https://management.azure.com/.default')).token;
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  it('Release of one pool leaves another pool\'s agent and container of the same run alone', async () => {
+    const run = world.run();
+    const a = await provisionIn(world, run, world.seed.agentPool);
+    const b = await provisionIn(world, run, POOL_B);
+    for (const o of [a.request, a.wait, b.request, b.wait]) assertSucceeded(o as TaskOutcome, 'provision');
+    const nameB = b.request.variables.agentNames?.value as string;
+
+    const releaseA = await releaseIn(world, run, world.seed.agentPool);
+    assertSucceeded(releaseA, 'release of pool A');
+    const state = await world.state();
+    const groupB = state.containerGroups.find((g) => g.name === nameB);
+    assert.ok(groupB, `pool ${POOL_B}'s container group ${nameB} is still there`);
+    assert.notEqual(groupB.containers[0]?.state, 'Terminated', 'and still running');
+    assert.ok(state.agents.some((a2) => a2.name === nameB && a2.pool === POOL_B && a2.enabled), `its agent is still registered and enabled`);
+    assert.ok(!state.agents.some((a2) => a2.name === a.request.variables.agentNames?.value), 'pool A\'s agent is released');
+
+    assertSucceeded(await releaseIn(world, run, POOL_B), 'release of pool B');
+    assert.deepEqual(leftovers(await world.state(), run.buildId), []);
+  });
+
+  it('a classic release and a build of the same number: the build\'s job never takes the release\'s agent, and each releases only its own', async () => {
+    const id = 20_000 + Math.floor(Math.random() * 9000);
+    const build = world.run({ buildId: id });
+    const classic = world.run({ buildId: id, release: true });
+    const b = await provisionIn(world, build, world.seed.agentPool);
+    const r = await provisionIn(world, classic, world.seed.agentPool);
+    for (const o of [b.request, b.wait, r.request, r.wait]) assertSucceeded(o as TaskOutcome, 'provision');
+    assert.equal(b.request.variables.demand?.value, `EPHEMERAL_RUN -equals ${id}`);
+    assert.equal(r.request.variables.demand?.value, `EPHEMERAL_RUN -equals release-${id}`, 'the documented classic release demand');
+    const releaseAgent = r.request.variables.agentNames?.value as string;
+    const buildAgent = b.request.variables.agentNames?.value as string;
+    const state = await world.state();
+    assert.equal(state.agents.find((x) => x.name === releaseAgent)?.capabilities.EPHEMERAL_RUN, `release-${id}`);
+    assert.equal(state.agents.find((x) => x.name === buildAgent)?.capabilities.EPHEMERAL_RUN, String(id));
+
+    // The YAML build's demand matches the build's agent only.
+    const [job] = await world.runJobs(id, 1);
+    assert.equal(job.agentName, buildAgent);
+
+    assertSucceeded(await releaseIn(world, build, world.seed.agentPool), 'release of the build');
+    const afterBuild = await world.state();
+    assert.ok(afterBuild.agents.some((x) => x.name === releaseAgent && x.enabled), 'the classic release\'s agent is left');
+    assert.ok(afterBuild.containerGroups.some((g) => g.name === releaseAgent), 'with its container');
+
+    assertSucceeded(await releaseIn(world, classic, world.seed.agentPool), 'release of the classic release');
+    const end = await world.state();
+    assert.deepEqual(leftovers(end, id), []);
+    assert.deepEqual(leftovers(end, `release-${id}`), []);
+  });
+
+  it('named release leaves a foreign agent and an untagged container group of the requested name alone, with a warning (SucceededWithIssues)', async () => {
+    const name = `build-vm-${Math.floor(Math.random() * 1e6)}`;
+    const connection = new azdev.WebApi(world.info.devops, azdev.getPersonalAccessTokenHandler(world.seed.pat));
+    const agentApi = await connection.getTaskAgentApi();
+    await agentApi.addAgent({ name, version: '4.255.0', enabled: true, systemCapabilities: { 'Agent.OS': 'Linux' } }, world.seed.agentPoolId);
+    await putForeignGroup(name, { team: 'someone-else' });
+
+    const run = world.run();
+    const outcome = await releaseIn(world, run, world.seed.agentPool, { agentNames: name });
+    assert.equal(outcome.result, 'SucceededWithIssues', `${outcome.message}\n${outcome.log}`);
+    assert.match(outcome.log, new RegExp(`Agent ${name} is left alone`));
+    assert.match(outcome.log, new RegExp(`${name} \\(ACI [^)]*\\) is left alone`));
+    const state = await world.state();
+    const agent = state.agents.find((x) => x.name === name);
+    assert.ok(agent?.enabled, 'the foreign agent is still registered and enabled');
+    assert.ok(state.containerGroups.some((g) => g.name === name), 'the untagged container group is still there');
+    assert.ok(!state.requests.some((q) => q.method === 'DELETE' && q.path.includes(`/${name}`)), 'nothing of that name was deleted');
+    assert.ok(!state.requests.some((q) => q.method === 'PATCH' && q.path.endsWith(`/agents/${agent?.id}`)), 'nor disabled');
+  });
+
+  it('the ScaleAgentPool sweep of one pool leaves another pool\'s ended container alone; that pool\'s own sweep removes it', async () => {
+    const run = world.run();
+    // What a RequestEphemeralAgent of pool A left behind: our tags, pool A, an expiry in the past.
+    const leftover = `eph-${run.buildId}-aaaaaa-0`;
+    const tags = {
+      creator: 'ephemeral-agents', organization: world.info.devops.replace(/\/+$/, '').toLowerCase(), project: world.seed.projectId,
+      pool: world.seed.agentPool, runKind: 'build', run: String(run.buildId), agent: leftover, expiresAt: new Date(Date.now() - 60_000).toISOString(),
+    };
+    await putForeignGroup(leftover, tags);
+    await until(world, (s) => s.containerGroups.some((g) => g.name === leftover && g.containers[0]?.state === 'Terminated'), `${leftover} to end`);
+
+    const scale = (pool: string) => run.job(`scale-${pool}`).step('ScaleAgentPool', {
+      provider: 'aci', azureSubscription: CONNECTION_IDS.secret, resourceGroup: world.seed.resourceGroup, agentPool: pool,
+      image: world.seed.image, namePrefix: 'own', mode: 'fixed', desiredCount: '0', sweep: 'true',
+    });
+    const other = await scale(POOL_B);
+    assert.ok(other.result === 'Succeeded' || other.result === 'SucceededWithIssues', `${other.message}\n${other.log}`);
+    assert.ok((await world.state()).containerGroups.some((g) => g.name === leftover), `pool ${POOL_B}'s sweep left pool A's container alone`);
+
+    const own = await scale(world.seed.agentPool);
+    assert.ok(own.result === 'Succeeded' || own.result === 'SucceededWithIssues', `${own.message}\n${own.log}`);
+    await until(world, (s) => !s.containerGroups.some((g) => g.name === leftover), `pool A's own sweep to remove ${leftover}`);
+  });
+
+  it('a requested capability that would break the agent or hide its ownership is refused before anything is created', async () => {
+    const run = world.run();
+    for (const capabilities of ['VSO_AGENT_IGNORE=EPHEMERAL_AGENT', 'PATH=/x', 'EPHEMERAL_POOL=other']) {
+      const { request } = await provision(world, run, { ...aci, requestInputs: { capabilities } }, run.job(`caps-${capabilities.split('=')[0]}`));
+      assert.equal(request.result, 'Failed');
+      assert.match(request.message, /Input 'capabilities' cannot set/);
+    }
+    const state = await world.state();
+    assert.equal(state.requests.filter((q) => q.service === 'arm' && q.method === 'PUT' && q.path.includes(`eph-${run.buildId}-`)).length, 0);
+  });
+
+  it('Release with rights on the resource group only and no resourceGroup input finds the containers from the registrations; a refused listing names the input that fixes the rest', async () => {
+    const run = world.run();
+    const { request, wait } = await provisionIn(world, run, world.seed.agentPool);
+    assertSucceeded(request, 'request');
+    assertSucceeded(wait as TaskOutcome, 'wait');
+    // The identity may not list container groups subscription-wide (403 AuthorizationFailed).
+    await world.fault({ service: 'arm', method: 'GET', path: `subscriptions/${world.seed.subscriptionId}/providers/Microsoft.ContainerInstance/containerGroups`, status: 403, count: 20 });
+    const inputs = { ...providerInputs(world, aci).inputs };
+    delete inputs.resourceGroup;
+    const released = await run.job('release').step('ReleaseEphemeralAgent', { ...inputs, agentPool: world.seed.agentPool });
+    assert.equal(released.result, 'SucceededWithIssues', `${released.message}\n${released.log}`);
+    assert.match(released.message, /input 'resourceGroup'/);
+    assert.deepEqual(leftovers(await world.state(), run.buildId), [], 'every registration and the container it points to are gone');
+  });
+});

@@ -1,0 +1,58 @@
+// The layering rules in eslint.config.mjs catch what they are meant to: each case lints a small
+// in-memory file at a real path with ESLint's Node API and expects the import rule to fire (or not).
+import assert from 'node:assert/strict';
+import { ESLint } from 'eslint';
+import { root } from './manifests';
+
+const RULE = '@typescript-eslint/no-restricted-imports';
+
+async function flagged(filePath: string, imports: string[]): Promise<number[]> {
+  const code = `${imports.join('\n')}\nexport const used = [${imports.map((_, i) => `v${i}`).join(', ')}];\n`;
+  const [result] = await new ESLint({ cwd: root }).lintText(code, { filePath });
+  const other = result.messages.filter((m) => m.ruleId !== RULE && m.ruleId !== '@typescript-eslint/no-unused-vars');
+  assert.deepEqual(other, [], 'only the import rule speaks');
+  return result.messages.filter((m) => m.ruleId === RULE).map((m) => m.line);
+}
+
+describe('layering enforced by lint', function () {
+  this.timeout(60_000);
+
+  it('the product never imports the emulator or the tests', async () => {
+    assert.deepEqual(await flagged('tasks/common/src/wait.ts', [
+      "import { v0 } from '../../../emulator/src/main';",
+      "import { v1 } from '../../../test/unit/fakes/fake-clock';",
+      "import { v2 } from './clock';",
+    ]), [1, 2]);
+  });
+
+  it('only the task-lib adapter imports azure-pipelines-task-lib', async () => {
+    const taskLib = ["import * as v0 from 'azure-pipelines-task-lib/task';", "import v1 from 'azure-pipelines-task-lib';"];
+    assert.deepEqual(await flagged('tasks/common/src/composition.ts', taskLib), [1, 2]);
+    assert.deepEqual(await flagged('tasks/WaitForAgentV1/src/index.ts', taskLib), [1, 2]);
+    assert.deepEqual(await flagged('tasks/common/src/task-lib-io.ts', taskLib), []);
+  });
+
+  it('pure decision modules import no provider, client or SDK; the ports\' types are fine', async () => {
+    assert.deepEqual(await flagged('tasks/common/src/scaler/policy.ts', [
+      "import { v0 } from '../providers/aci';",
+      "import { v1 } from '../devops/node-api-pool-client';",
+      "import { v2 } from '@azure/batch';",
+      "import { v3 } from 'node:https';",
+      "import { v4 } from './scale-pool';",
+      "import { v5 } from '../providers/provider';",
+      "import { v6 } from '../devops/agent-pool-client';",
+      "import type { v7 } from '../providers/batch';",
+    ]), [1, 2, 3, 4, 5]);
+    assert.deepEqual(await flagged('tasks/common/src/scaler/sweep.ts', ["import { v0 } from '../providers/factory';"]), [1]);
+    // An orchestration module may use the adapters it is handed.
+    assert.deepEqual(await flagged('tasks/common/src/scaler/scale-pool.ts', ["import { v0 } from '../providers/aci';"]), []);
+  });
+
+  it('the emulator never imports the tests or the product', async () => {
+    assert.deepEqual(await flagged('emulator/src/main.ts', [
+      "import { v0 } from '../../test/unit/fakes/fake-clock';",
+      "import { v1 } from '../../tasks/common/src/naming';",
+      "import { v2 } from './clock';",
+    ]), [1, 2]);
+  });
+});
