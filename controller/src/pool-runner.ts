@@ -1,7 +1,7 @@
 // One configured pool: its params (read by ScaleAgentPool's readers, before any cloud call), the
 // adapters the scaler takes (built once, reused by every pass), and one pass of the shared scaler
 // (scalePool) with the standby schedule applied. Every change of a pass becomes one JSON log line.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { createAzureCredential, createIdentityCredential, type CredentialDeps } from '../../tasks/common/src/azure-auth';
 import type { Cancellation } from '../../tasks/common/src/cancellation';
@@ -27,10 +27,14 @@ export interface PassResult {
   minAgents: number;
 }
 
-/** The controller's owner tag for a pool: stable across restarts and `--once` runs of one configuration. */
-export function controllerOwner(organizationUrl: string, agentPool: string, namePrefix: string): string {
+/**
+ * The owner tag of this process's creates for a pool: which pool (a hash), and which process, so two
+ * controllers creating one name at once tell whose create won, as two task runs do. Whose the agents
+ * are (who may remove them) is the ownership model's business, not this tag's.
+ */
+export function controllerOwner(organizationUrl: string, agentPool: string, namePrefix: string, instance = randomBytes(3).toString('hex')): string {
   const hash = createHash('sha256').update(`${organizationUrl.toLowerCase()}|${agentPool.toLowerCase()}|${namePrefix}`).digest('hex').slice(0, 12);
-  return `controller-${hash}`;
+  return `controller-${hash}-${instance}`;
 }
 
 /** Row actions of the scaler -> the change events of the log. */

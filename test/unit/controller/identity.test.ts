@@ -55,10 +55,11 @@ describe('controller identity and log events', () => {
     assert.equal(classifyLine('Pass 1: waiting=0'), undefined);
   });
 
-  it('owns a pool under one stable name across restarts and --once runs', () => {
-    const a = controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'eph');
-    assert.equal(a, controllerOwner('https://dev.azure.com/Contoso/', 'ephemeral', 'eph'));
-    assert.notEqual(a, controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'other'));
-    assert.match(a, /^controller-[0-9a-f]{12}$/);
+  it('tags its creates with the pool and the process, so two controllers tell whose create won', () => {
+    const a = controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'eph', 'abc123');
+    assert.equal(a, controllerOwner('https://dev.azure.com/Contoso/', 'ephemeral', 'eph', 'abc123'));
+    assert.notEqual(a, controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'other', 'abc123'));
+    assert.notEqual(controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'eph'), controllerOwner('https://dev.azure.com/contoso/', 'Ephemeral', 'eph'));
+    assert.match(a, /^controller-[0-9a-f]{12}-abc123$/);
   });
 });

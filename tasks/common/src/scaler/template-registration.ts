@@ -14,6 +14,8 @@ import { TEMPLATE_HASH_CAPABILITY } from './pool-spec';
 
 export const TEMPLATE_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 1000;
+/** How long a scaler whose template container vanished waits for another scaler's registration. */
+const VANISHED_WAIT_MS = 2 * 60_000;
 
 export interface TemplateDeps {
   devops: AgentPoolClient;
@@ -81,8 +83,15 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
     await provider.delete(resourceId).catch((error: unknown) => log.warning(deps.loc('TemplateContainerNotDeleted', "Template container '%s' could not be deleted: %s", resourceId, String(error))));
   }
 
-  const [agent] = await devops.listAgents(pool.id, { names: [spec.name], includeCapabilities: true });
-  if (vanished && (!agent || capability(agent.capabilities, TEMPLATE_HASH_CAPABILITY) !== hash)) {
+  let [agent] = await devops.listAgents(pool.id, { names: [spec.name], includeCapabilities: true });
+  // The other scaler deleted ours as a leftover and registers with its own: give it the time to.
+  const current = (a: PoolAgent | undefined) => a !== undefined && capability(a.capabilities, TEMPLATE_HASH_CAPABILITY) === hash;
+  const until = deps.clock.now() + VANISHED_WAIT_MS;
+  while (vanished && !current(agent) && deps.clock.now() < until) {
+    await deps.clock.sleep(POLL_MS, deps.signal);
+    [agent] = await devops.listAgents(pool.id, { names: [spec.name], includeCapabilities: true });
+  }
+  if (vanished && !current(agent)) {
     throw new CloudError(service, `The container that registers the template '${spec.name}' disappeared before it finished`);
   }
   if (!agent) throw new CloudError('Azure DevOps', `The template container finished, but no registration '${spec.name}' appeared in pool '${pool.name}'`);
