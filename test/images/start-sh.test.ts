@@ -313,21 +313,25 @@ describe('images/linux/start.sh', function () {
 
   describe('idle timeout', () => {
     it('interrupts an agent that gets no job and exits 75', async () => {
+      // 3 s: time enough, on a loaded machine, for the agent to start before it is interrupted.
       const runBody = 'echo $$ >"$rec/sleep.pid"; exec sleep 30';
-      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '1' });
+      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '3' });
       assert.equal(result.code, 75);
-      assert.equal(result.stderr, 'idle timeout: no job within 1 s\n');
-      assert.ok(result.elapsedMs < 5000, `took ${result.elapsedMs} ms`);
+      assert.equal(result.stderr, 'idle timeout: no job within 3 s\n');
+      // The agent would sleep 30 s: ending well before says it was interrupted (the bound is not a speed test).
+      assert.ok(result.elapsedMs < 25_000, `took ${result.elapsedMs} ms`);
       const sleeper = Number(await fs.readFile(path.join(agent!.agentDir, 'rec/sleep.pid'), 'utf8'));
       assert.equal(processAlive(sleeper), false, 'the whole process group is gone');
     });
 
-    it('kills an agent that ignores the interrupt after 10 s', async () => {
-      const runBody = 'trap "" INT; sleep 30 & echo $! >"$rec/sleep.pid"; wait; exit 0';
-      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '1' });
+    it('kills an agent that ignores the interrupt after 10 s', async function () {
+      this.timeout(60_000);
+      const runBody = 'trap "" INT; sleep 60 & echo $! >"$rec/sleep.pid"; wait; exit 0';
+      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '3' });
       assert.equal(result.code, 75);
-      assert.equal(result.stderr, 'idle timeout: no job within 1 s\n');
-      assert.ok(result.elapsedMs >= 10_500 && result.elapsedMs < 16_000, `took ${result.elapsedMs} ms`);
+      assert.equal(result.stderr, 'idle timeout: no job within 3 s\n');
+      // Not before the 10 s grace after the 3 s timeout; well before the agent's own 60 s (killed, not waited out).
+      assert.ok(result.elapsedMs >= 12_500 && result.elapsedMs < 50_000, `took ${result.elapsedMs} ms`);
       const sleeper = Number(await fs.readFile(path.join(agent!.agentDir, 'rec/sleep.pid'), 'utf8'));
       assert.equal(processAlive(sleeper), false);
     });
@@ -345,10 +349,15 @@ describe('images/linux/start.sh', function () {
     });
 
     it('keeps the idle clock running across update restarts', async () => {
-      const runBody = 'sleep 0.7; exit 3';
-      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '1' });
-      assert.equal(result.code, 75);
-      assert.equal((await agent!.runs()).length, 2);
+      // Each run asks for an update after 1 s, well inside the 3 s timeout: a clock restarted with each run
+      // would never time out (the entrypoint would give up after 5 restarts with code 3 instead).
+      const runBody = 'sleep 1; exit 3';
+      const result = await start({ runBody }, { AZP_IDLE_TIMEOUT_SECONDS: '3' });
+      assert.equal(result.code, 75, result.stderr);
+      assert.equal(result.stderr, 'idle timeout: no job within 3 s\n');
+      // Each run lasts at least 1 s, so a 3 s clock shared by all ends during the fourth at the latest.
+      const runs = (await agent!.runs()).length;
+      assert.ok(runs <= 4, `${runs} runs`);
     });
   });
 
@@ -362,7 +371,7 @@ describe('images/linux/start.sh', function () {
     process.kill(startPid, 'SIGTERM');
     const result = await running;
     assert.equal(result.code, 128 + 15, 'the agent died of SIGTERM and its code passed through');
-    assert.ok(result.elapsedMs < 5000);
+    assert.ok(result.elapsedMs < 25_000, 'ended by the signal, not by the 30 s sleep');
     assert.equal(processAlive(sleeper), false);
   });
 
