@@ -115,11 +115,13 @@ describe('ScaleAgentPool against the emulator', function () {
     assert.equal(s.agents.find((a) => a.name === 'tpl-q')?.capabilities.TOOL, 'x');
   });
 
-  it('a burst of 30 queued jobs, then an empty queue', async () => {
+  it('a burst of 30 queued jobs, then an empty queue', async function () {
+    this.timeout(300_000);
     const inputs = { ...world.aci('b'), mode: 'queue', minAgents: '0', maxAgents: '30', scaleInDelayMinutes: '0' };
     await world.scale(inputs); // template
-    // Jobs outlast the start of all 30 agents, so each agent takes one job before any agent is done.
-    const jobs = await Promise.all(Array.from({ length: 30 }, () => world.queue([], 5000)));
+    // Jobs outlast the start of all 30 agents and the second pass, even on a loaded machine, so each
+    // agent takes one job before any agent is done.
+    const jobs = await Promise.all(Array.from({ length: 30 }, () => world.queue([], 40_000)));
     const out = await world.scale(inputs);
     assert.equal(outputOf(out, 'provisioned'), '30', out.log);
     assert.equal(outputOf(out, 'desired'), '30');
@@ -127,7 +129,7 @@ describe('ScaleAgentPool against the emulator', function () {
     const again = await world.scale(inputs);
     assert.equal(outputOf(again, 'provisioned'), '0', again.log);
     const ids = new Set(jobs.map((j) => j.requestId));
-    const s = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 30, 'all 30 jobs served', 120_000);
+    const s = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 30, 'all 30 jobs served', 180_000);
     assert.equal(new Set(s.jobRequests.filter((j) => ids.has(j.requestId)).map((j) => j.agentName)).size, 30, 'one job per agent');
     await world.until((st) => st.containerGroups.every((g) => g.containers[0]?.state === 'Terminated'), 'single-use containers ended');
     const empty = await world.scale(inputs);
