@@ -52,6 +52,11 @@ function checkFlow(world: World, result: FlowResult, spec: FlowSpec): void {
   // A classic release's run value cannot equal a build id (ownership.ts): release-<Release.DeploymentId>.
   const runId = spec.release ? `release-${result.run.buildId}` : String(result.run.buildId);
   assertSucceeded(result.request, `${what} RequestEphemeralAgent`);
+  if (spec.provider === 'batch' && spec.registration !== 'azureServiceConnection') {
+    // allowReadableTokenOnBatch: the warning says who can read the token and for how long.
+    assert.ok(result.request.issues.some((i) => i.type === 'warning' && /read access to the Batch account/.test(i.message) && /as long as the task record exists/.test(i.message)),
+      `${what}: the readable-token warning`);
+  }
   const names = result.request.variables.agentNames?.value.split(',') ?? [];
   assert.equal(names.length, count, `${what}: agentNames`);
   assert.ok(result.request.variables.agentNames.isOutput);
