@@ -60,14 +60,6 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
-  // Minted now so a credential problem fails before anything is created; the first create uses it,
-  // every other create mints its own, so no agent gets a token that has aged while others were created.
-  let firstSecret: string | undefined = await deps.registrationSecret();
-  const secretForCreate = async (): Promise<string> => {
-    const secret = firstSecret ?? await deps.registrationSecret();
-    firstSecret = undefined;
-    return secret;
-  };
   await provider.prepare();
   const delay = await provider.startDelayWarning?.(plan.names.length);
   if (delay) log.warning(registrationDelayWarning(delay));
@@ -109,8 +101,11 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
       await provider.delete(spec.name);
     }
     if (deps.signal?.aborted) throw cancelled();
+    // Each create carries a registration token minted for it: none has aged while others were created.
+    const secret = await deps.registrationSecret();
+    if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await secretForCreate().then((secret) => provider.create(spec, secret)).finally(() => settled.add(spec.name));
+    const created = await provider.create(spec, secret).finally(() => settled.add(spec.name));
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
