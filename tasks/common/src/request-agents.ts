@@ -139,12 +139,15 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     if (!isCancellation(r.reason)) log.error(`Agent ${name}: ${describeError(r.reason)}`);
   }
   const cancellation = failures.find((f) => isCancellation(f.r.reason));
+  let unseen: string[] = [];
   if (cancellation) {
     // A create sent before the cancellation may still land: wait for those in flight (within the
     // cancellation grace) so the cleanup below finds what they made.
-    await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
+    unseen = await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
   }
-  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, cancellation ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined);
+  // Listed once more only when a create in flight made nothing visible within the grace: it may still land.
+  const relist = cancellation && unseen.length > 0 ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined;
+  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, relist);
   if (cancellation) throw cancelled();
   const first = failures[0];
   const kept = left.length === 0 ? 'so none were kept' : `and what was made could not all be removed: ${left.join('; ')} (ReleaseEphemeralAgent removes it)`;
@@ -160,16 +163,21 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
 export const IN_FLIGHT_GRACE_MS = 5_000;
 const IN_FLIGHT_POLL_MS = 500;
 
-/** Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. */
-async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<void> {
-  if (names.length === 0) return;
+/**
+ * Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. Returns
+ * the names whose create was still in flight with nothing to see at the end: those may land later.
+ */
+async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<string[]> {
+  if (names.length === 0) return [];
   const deadline = deps.clock.now() + IN_FLIGHT_GRACE_MS;
-  await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
+  const seen = await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
     while (!settled.has(name) && deps.clock.now() < deadline) {
-      if (await deps.provider.get(name).catch(() => undefined)) return;
+      if (await deps.provider.get(name).catch(() => undefined)) return true;
       await deps.clock.sleep(Math.min(IN_FLIGHT_POLL_MS, Math.max(0, deadline - deps.clock.now())));
     }
+    return settled.has(name);
   });
+  return names.filter((_, i) => !(seen[i].status === 'fulfilled' && seen[i].value));
 }
 
 /**
