@@ -12,6 +12,7 @@ import path from 'node:path';
 import { buildChunks, chunkFile, chunksRequiredBy, lazyChunksPlugin } from './lazy-chunks.mjs';
 import { bundledPackages, installedPackages, NOTICES_FILE, noticesText } from './notices.mjs';
 import { deferredModulesPlugin, TASK_LIB_DEFERRED } from './startup-plugins.mjs';
+import { bundleController } from './build-controller.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -113,4 +114,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await bundleTasks();
   // Progress on stderr: `npm run bench` prints only its JSON metric lines on stdout.
   for (const r of results) process.stderr.write(`bundled ${r.folder} (chunks: ${r.chunks.join(', ')}; ${r.packages.length} packages)\n`);
+  await bundleController();
+  process.stderr.write('bundled controller\n');
 }

@@ -82,10 +82,14 @@ export function finishedSlots(view: PoolView): Removal[] {
   return removals;
 }
 
-/** Queue mode: the lowest free slots below maxAgents, so concurrent runs pick the same names. */
-export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, resourceIdOf: ResourceIdOf, reason: string, removed: ReadonlySet<string>): CreateItem[] {
+/**
+ * Queue mode: the lowest free slots below maxAgents, so concurrent runs pick the same names; a name
+ * another scaler's live agent holds (`occupied`, lowercase) is not free.
+ */
+export function queueCreates(view: PoolView, namePrefix: string, count: number, maxAgents: number, resourceIdOf: ResourceIdOf, reason: string, removed: ReadonlySet<string>, occupied: ReadonlySet<string> = new Set()): CreateItem[] {
   const items: CreateItem[] = [];
   for (let index = 0; index < maxAgents && items.length < count; index++) {
+    if (occupied.has(slotName(namePrefix, index).toLowerCase())) continue;
     const slot = view.slots.get(index);
     const gone = slot ? removed.has(slot.name) : true;
     if (slot && !gone && (slot.live || isBusy(slot.agent))) continue;

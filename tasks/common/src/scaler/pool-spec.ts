@@ -20,6 +20,8 @@ export interface PoolAgentTemplate extends AgentShape {
   namePrefix: string;
   /** Unique per task run: written as the owner tag, read back after create. */
   owner: string;
+  /** Minutes an agent waits for its first job before it exits on its own (default 0: until removed). */
+  idleTimeoutMinutes?: number;
 }
 
 export function templateName(namePrefix: string): string {
@@ -28,12 +30,12 @@ export function templateName(namePrefix: string): string {
 
 /** The spec of one pool agent named `name` (a slot name). */
 export function poolAgentSpec(template: PoolAgentTemplate, name: string, now: number): AgentSpec {
-  const { namePrefix: _prefix, owner: _owner, ...shape } = template;
+  const { namePrefix: _prefix, owner: _owner, idleTimeoutMinutes = 0, ...shape } = template;
   const [spec] = buildAgentSpecs({
     ...shape,
     names: [name],
-    // Standby agents wait for their job; the scaler (not a timer) removes idle ones.
-    idleTimeoutMinutes: 0,
+    // Standby agents wait for their job (by default): the scaler, not a timer, removes idle ones.
+    idleTimeoutMinutes,
     keepFailedMinutes: 0,
     capabilities: [...template.capabilities, [SCALER_CAPABILITY, template.namePrefix]],
     now,

@@ -31,6 +31,8 @@ export interface PoolView {
   agents: PoolAgent[];
   /** Every resource this extension created that the provider sees, with states; with an owner, only those of its organization, project and pool. */
   resources: AgentResource[];
+  /** Every resource the provider listed, whoever's: other scalers of the pool count against its maxAgents. */
+  everyResource?: AgentResource[];
   /** Whose the scaler's agents are: organization, project, pool, run kind 'scaler', run = name prefix. */
   owner?: Owner;
   /** This scaler's slots by index. */
@@ -118,10 +120,11 @@ export async function observePool(pool: PoolRef, namePrefix: string, deps: Obser
   // Some listings say 'creating' for want of an instance view (ACI): read those whose agent is not online.
   const needsRead = (r: AgentResource) => !deps.provider.listedStateIsCurrent && r.state === 'creating' && !online.has(agentNameOf(r).toLowerCase());
   const reads = await mapSettled(listed, READ_CONCURRENCY, async (r) => (needsRead(r) ? await deps.provider.get(r.name) : r));
-  const resources = reads.flatMap((read, i) => {
+  const everyResource = reads.flatMap((read, i) => {
     if (read.status === 'rejected') return [listed[i]];
     return read.value ? [{ ...read.value, env: read.value.env ?? listed[i].env }] : [];
-  }).filter(inScope);
+  });
+  const resources = everyResource.filter(inScope);
 
   const slots = new Map<number, SlotView>();
   const slotOf = (index: number): SlotView => {
@@ -153,5 +156,5 @@ export async function observePool(pool: PoolRef, namePrefix: string, deps: Obser
     if (index !== undefined) slotOf(index).agent = agent;
   }
   const template = agents.find((a) => a.name.toLowerCase() === templateName(namePrefix));
-  return { pool, agents, resources, owner, slots, template, takenAt: deps.now() };
+  return { pool, agents, resources, everyResource, owner, slots, template, takenAt: deps.now() };
 }

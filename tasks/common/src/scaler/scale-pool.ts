@@ -13,6 +13,7 @@ import { countWaitingJobs, describeWaiting } from './waiting-jobs';
 import type { Logger } from '../task-io';
 import { type Removal, removeAgents } from './agent-removal';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
+import { otherScalersAgents, othersAgentNames } from './shared-pool';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
 import { observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
@@ -41,6 +42,21 @@ export interface ScalePlan {
   project: string;
   runId: string;
   owner: string;
+  /** Minutes a new agent waits for its first job before it exits on its own (default 0: until removed). */
+  idleTimeoutMinutes?: number;
+}
+
+/** What one pass saw and decided (for metrics); `waiting` is undefined in fixed mode. */
+export interface PassReport {
+  pass: number;
+  mode: 'fixed' | 'queue';
+  waiting?: number;
+  busy: number;
+  idle: number;
+  starting: number;
+  /** Live agents of other scalers of the pool, counted against maxAgents. */
+  others: number;
+  desired: number;
 }
 
 export interface ScaleDeps {
@@ -54,6 +70,8 @@ export interface ScaleDeps {
   clock: Clock;
   signal?: AbortSignal;
   loc: (key: string, fallback: string, ...args: unknown[]) => string;
+  /** Told what each pass saw and decided. */
+  onPass?: (report: PassReport) => void;
 }
 
 export interface ScaleRow {
@@ -115,6 +133,7 @@ export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<Scale
   const template: PoolAgentTemplate = {
     pool: pool.name, organizationUrl: plan.organizationUrl, image: plan.image, osType: plan.osType, cpu: plan.cpu, memoryGB: plan.memoryGB,
     namePrefix: plan.namePrefix, runId: plan.namePrefix, runKind: 'scaler', project: plan.project, owner: plan.owner, capabilities: plan.capabilities, tags: plan.tags,
+    idleTimeoutMinutes: plan.idleTimeoutMinutes,
   };
   const started = clock.now();
   const end = started + plan.durationMinutes * 60_000;
@@ -205,6 +224,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     const action = [`create ${decision.plan.create.length}`, `recreate ${decision.plan.recreate.length}`, `remove ${decision.removals.length}`]
       .concat(decision.plan.deferred.length > 0 ? [`deferred ${decision.plan.deferred.length} (running a job)`] : []).join(', ');
     log.info(deps.loc('PassFixed', 'Pass %d: waiting=n/a busy=%d idle=%d starting=%d freeParallel=n/a target=%d action=%s', pass, counts.busy, counts.idle.length, counts.starting, plan.desiredCount, action));
+    deps.onPass?.({ pass, mode: 'fixed', busy: counts.busy, idle: counts.idle.length, starting: counts.starting, others: 0, desired: plan.desiredCount });
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
     await remove(pass, decision.removals, 'removed', pool, deps, recorder);
     await create(pass, decision.creates, plan, template, deps, recorder);
@@ -247,10 +267,14 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   }
 
   const sample = queueSample(view, waiting.count, waiting.lowerBound, free, clock.now());
-  const decision = decideQueueScale(sample, plan.queue);
+  // Other scalers of this pool (another prefix: a controller, a pipeline) share its maxAgents.
+  const others = otherScalersAgents(view);
+  const maxAgents = Math.max(0, plan.queue.maxAgents - others);
+  const decision = decideQueueScale(sample, { ...plan.queue, maxAgents, minAgents: Math.min(plan.queue.minAgents, maxAgents) });
   log.info(deps.loc('Pass', 'Pass %d: %s%s%s', pass, formatPassLine(sample, decision),
     waiting.ephemeralRun > 0 ? ` (${waiting.ephemeralRun} request(s) for RequestEphemeralAgent not counted)` : '',
     listing.pages > 1 ? ` [queue read in ${listing.pages} pages, ${describeWaiting(waiting)} waiting]` : ''));
+  deps.onPass?.({ pass, mode: 'queue', waiting: waiting.count, busy: sample.busy, idle: sample.idle.length, starting: sample.starting, others, desired: decision.desired });
 
   if (decision.toRemove.length > 0) {
     const reason = `idle for ${plan.queue.scaleInDelayMinutes} min or more, above target ${decision.desired}`;
@@ -259,8 +283,9 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
-    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned);
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned, othersAgentNames(view));
     await create(pass, items, plan, template, deps, recorder);
   }
   return decision.desired;
 }
+

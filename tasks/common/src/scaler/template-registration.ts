@@ -54,6 +54,9 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
     await provider.create(spec, secret);
   }
 
+  // Another scaler of the pool making the same template at the same moment deletes the shared
+  // container once it is done: then its registration, if current, is the template.
+  let vanished = false;
   try {
     const deadline = deps.clock.now() + TEMPLATE_TIMEOUT_MS;
     for (;;) {
@@ -67,7 +70,10 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
         }
         break;
       }
-      if (!status) throw new CloudError(service, `The container that registers the template '${spec.name}' disappeared before it finished`);
+      if (!status) {
+        vanished = true;
+        break;
+      }
       if (deps.clock.now() > deadline) throw new TimeoutError(`The template '${spec.name}' was not registered within ${TEMPLATE_TIMEOUT_MS / 60_000} minutes (${status.detail})`);
       await deps.clock.sleep(POLL_MS, deps.signal);
     }
@@ -76,6 +82,9 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
   }
 
   const [agent] = await devops.listAgents(pool.id, { names: [spec.name], includeCapabilities: true });
+  if (vanished && (!agent || capability(agent.capabilities, TEMPLATE_HASH_CAPABILITY) !== hash)) {
+    throw new CloudError(service, `The container that registers the template '${spec.name}' disappeared before it finished`);
+  }
   if (!agent) throw new CloudError('Azure DevOps', `The template container finished, but no registration '${spec.name}' appeared in pool '${pool.name}'`);
   await devops.disableAgent(pool.id, agent);
   const action = existing ? 'recreated' : 'created';
