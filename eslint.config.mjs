@@ -12,6 +12,11 @@ const taskLibBoundary = {
   group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'],
   message: 'Only tasks/common/src/task-lib-io.ts imports azure-pipelines-task-lib; everything else goes through the TaskIO port.',
 };
+// Outside the provider adapters (providers/), the core knows providers only through their ports.
+const adapterBoundary = {
+  group: ['**/providers/aci', '**/providers/batch', '**/providers/batch-*', '@azure/batch', '@azure/batch/*', '@azure/arm-containerinstance', '@azure/arm-containerinstance/*'],
+  message: 'Only providers/ (the adapters and their factory) knows a concrete provider or its SDK: use the AgentProvider and PoolAutoscaler ports.',
+};
 // Pure decision modules take data: no adapters, SDKs or I/O; the ports' types (and their pure helpers) are fine.
 const pureBoundaries = [
   {
@@ -62,12 +67,17 @@ export default tseslint.config(
     rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary] }] },
   },
   {
+    files: ['tasks/common/src/**/*.ts'],
+    ignores: ['tasks/common/src/providers/**'],
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary, adapterBoundary] }] },
+  },
+  {
     files: ['tasks/common/src/task-lib-io.ts'],
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, adapterBoundary] }] },
   },
   {
     files: PURE_MODULES,
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary, ...pureBoundaries] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary, adapterBoundary, ...pureBoundaries] }] },
   },
   {
     files: ['emulator/**/*.ts'],

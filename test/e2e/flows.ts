@@ -66,6 +66,8 @@ export async function provision(world: World, run: PipelineRun, spec: FlowSpec, 
   const { seed } = world;
   const { inputs, secretVariables } = providerInputs(world, spec);
   const registrationInputs: Record<string, string> = { registration: spec.registration };
+  // On Batch a PAT or the job token is readable from the task's environment: the user opts in explicitly.
+  if (spec.provider === 'batch' && spec.registration !== 'azureServiceConnection') registrationInputs.allowReadableTokenOnBatch = 'true';
   if (spec.registration === 'pat') {
     registrationInputs.registrationToken = seed.pat;
     secretVariables.AgentPoolPat = seed.pat;

@@ -52,6 +52,11 @@ function checkFlow(world: World, result: FlowResult, spec: FlowSpec): void {
   // A classic release's run value cannot equal a build id (ownership.ts): release-<Release.DeploymentId>.
   const runId = spec.release ? `release-${result.run.buildId}` : String(result.run.buildId);
   assertSucceeded(result.request, `${what} RequestEphemeralAgent`);
+  if (spec.provider === 'batch' && spec.registration !== 'azureServiceConnection') {
+    // allowReadableTokenOnBatch: the warning says who can read the token and for how long.
+    assert.ok(result.request.issues.some((i) => i.type === 'warning' && /read access to the Batch account/.test(i.message) && /as long as the task record exists/.test(i.message)),
+      `${what}: the readable-token warning`);
+  }
   const names = result.request.variables.agentNames?.value.split(',') ?? [];
   assert.equal(names.length, count, `${what}: agentNames`);
   assert.ok(result.request.variables.agentNames.isOutput);
@@ -135,17 +140,18 @@ describe('e2e: the bundled tasks run the pipeline against the emulator', functio
     const spec: FlowSpec = { provider: 'batch', auth: 'certificate', registration: 'systemAccessToken', batchAuth: 'sharedKey', count: 2 };
     const run = world.run();
     const provisioned = await provision(world, run, spec);
-    const { requestId } = await world.control<{ requestId: number }>('POST', 'jobs', { pool: world.seed.agentPool, demands: [`EPHEMERAL_RUN -equals ${run.buildId}`], durationMs: 8000 });
+    // The job outlasts the first release even on a loaded machine; the waits are on conditions, not poll counts.
+    const { requestId } = await world.control<{ requestId: number }>('POST', 'jobs', { pool: world.seed.agentPool, demands: [`EPHEMERAL_RUN -equals ${run.buildId}`], durationMs: 20_000 });
     let busyAgent: string | null = null;
-    for (let i = 0; i < 100 && !busyAgent; i++) {
+    for (const deadline = Date.now() + 60_000; !busyAgent && Date.now() < deadline;) {
       busyAgent = (await world.state()).jobRequests.find((r) => r.requestId === requestId)?.agentName ?? null;
       if (!busyAgent) await sleep(100);
     }
     const first = await release(world, run, spec);
     const afterFirst = await world.state();
-    for (let i = 0; i < 150; i++) {
+    for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
       if ((await world.state()).jobRequests.find((r) => r.requestId === requestId)?.result) break;
-      await sleep(100);
+      await sleep(200);
     }
     const second = await release(world, run, spec);
     const third = await release(world, run, spec);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { outputOf, ScaleWorld, taskLines } from './scale-support';
 
 describe('ScaleAgentPool over several passes in one run', function () {
-  this.timeout(60_000);
+  this.timeout(150_000);
   let world: ScaleWorld;
 
   before(async () => {
@@ -15,7 +15,7 @@ describe('ScaleAgentPool over several passes in one run', function () {
   });
 
   it('queue mode: jobs queued during the run are served by agents a later pass provisions, until the time is up', async () => {
-    const inputs = { ...world.aci('lr'), mode: 'queue', minAgents: '0', maxAgents: '3', scaleInDelayMinutes: '0', durationMinutes: '0.15', intervalSeconds: '2' };
+    const inputs = { ...world.aci('lr'), mode: 'queue', minAgents: '0', maxAgents: '3', scaleInDelayMinutes: '0', durationMinutes: '0.5', intervalSeconds: '2' };
     const started = Date.now();
     const running = world.scale(inputs);
     // The first pass registers the template (only then can a job wait instead of failing at once), then
@@ -25,16 +25,17 @@ describe('ScaleAgentPool over several passes in one run', function () {
     const jobs = [await world.queue([], 500), await world.queue([], 500)];
     for (const job of jobs) assert.equal(job.result, undefined, 'the job waits');
     const ids = new Set(jobs.map((j) => j.requestId));
-    const served = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 2, 'both jobs served during the run', 15_000);
+    const served = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 2, 'both jobs served during the run');
     assert.ok(served.agents.filter((a) => a.name.startsWith('lr-')).length >= 1, 'served by this pool\'s agents');
 
     const out = await running;
     const elapsed = Date.now() - started;
     assert.equal(out.result, 'Succeeded', out.log);
-    // 0.15 min = 9 s: the run ends when the next pass would start after the time is up.
-    assert.ok(elapsed >= 7_000 && elapsed < 20_000, `ran ${elapsed} ms`);
+    // 0.5 min: the run ends when the next pass would start after the time is up (2 s apart), not before;
+    // the upper bound only says it ended (a loaded machine makes passes slow, so their number varies).
+    assert.ok(elapsed >= 28_000 && elapsed < 120_000, `ran ${elapsed} ms`);
     const passes = taskLines(out).filter((l) => /Pass \d+: waiting=\d+ busy=\d+ idle=\d+ starting=\d+ freeParallel=\d+ target=\d+ action=/.test(l));
-    assert.ok(passes.length >= 4, passes.join('\n'));
+    assert.ok(passes.length >= 3, passes.join('\n'));
     assert.match(passes[0], /Pass 1: waiting=0 .*target=0 /);
     assert.ok(passes.some((l) => /waiting=2 busy=0 idle=0 starting=0 .*target=2 action=create 2/.test(l)), passes.join('\n'));
     assert.equal(outputOf(out, 'provisioned'), '2', out.log);

@@ -68,8 +68,8 @@ export class ScaleWorld {
     return this.control('POST', 'jobs', { pool: this.seed.agentPool, demands, durationMs });
   }
 
-  /** Polls the state until `probe` holds. */
-  async until(probe: (s: ScaleState) => boolean, what: string, timeoutMs = 20_000): Promise<ScaleState> {
+  /** Polls the state until `probe` holds; the default limit is generous, for a loaded machine. */
+  async until(probe: (s: ScaleState) => boolean, what: string, timeoutMs = 60_000): Promise<ScaleState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.state();

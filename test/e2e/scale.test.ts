@@ -6,7 +6,8 @@ import type { AgentRecord } from '../../emulator/src/store';
 import { outputOf, ScaleWorld, taskLines } from './scale-support';
 
 describe('ScaleAgentPool against the emulator', function () {
-  this.timeout(60_000);
+  // Generous: a loaded machine starts the emulated agents slowly.
+  this.timeout(180_000);
   let world: ScaleWorld;
 
   before(async () => {
@@ -62,7 +63,8 @@ describe('ScaleAgentPool against the emulator', function () {
   it('fixed mode never removes an agent running a job', async () => {
     await world.scale({ ...world.aci('fb'), mode: 'fixed', desiredCount: '2' });
     await world.until((st) => st.agents.filter((a) => a.status === 'online').length === 2, 'two agents online');
-    const job = await world.queue([], 6000);
+    // The job outlasts the scale-down pass even on a loaded machine.
+    const job = await world.queue([], 60_000);
     const s = await world.until((st) => st.jobRequests.some((j) => j.requestId === job.requestId && j.agentName), 'the job assigned');
     const busy = s.jobRequests.find((j) => j.requestId === job.requestId)?.agentName as string;
     const zero = await world.scale({ ...world.aci('fb'), mode: 'fixed', desiredCount: '0' });
@@ -113,11 +115,13 @@ describe('ScaleAgentPool against the emulator', function () {
     assert.equal(s.agents.find((a) => a.name === 'tpl-q')?.capabilities.TOOL, 'x');
   });
 
-  it('a burst of 30 queued jobs, then an empty queue', async () => {
+  it('a burst of 30 queued jobs, then an empty queue', async function () {
+    this.timeout(300_000);
     const inputs = { ...world.aci('b'), mode: 'queue', minAgents: '0', maxAgents: '30', scaleInDelayMinutes: '0' };
     await world.scale(inputs); // template
-    // Jobs outlast the start of all 30 agents, so each agent takes one job before any agent is done.
-    const jobs = await Promise.all(Array.from({ length: 30 }, () => world.queue([], 5000)));
+    // Jobs outlast the start of all 30 agents and the second pass, even on a loaded machine, so each
+    // agent takes one job before any agent is done.
+    const jobs = await Promise.all(Array.from({ length: 30 }, () => world.queue([], 40_000)));
     const out = await world.scale(inputs);
     assert.equal(outputOf(out, 'provisioned'), '30', out.log);
     assert.equal(outputOf(out, 'desired'), '30');
@@ -125,7 +129,7 @@ describe('ScaleAgentPool against the emulator', function () {
     const again = await world.scale(inputs);
     assert.equal(outputOf(again, 'provisioned'), '0', again.log);
     const ids = new Set(jobs.map((j) => j.requestId));
-    const s = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 30, 'all 30 jobs served', 40_000);
+    const s = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 30, 'all 30 jobs served', 180_000);
     assert.equal(new Set(s.jobRequests.filter((j) => ids.has(j.requestId)).map((j) => j.agentName)).size, 30, 'one job per agent');
     await world.until((st) => st.containerGroups.every((g) => g.containers[0]?.state === 'Terminated'), 'single-use containers ended');
     const empty = await world.scale(inputs);

@@ -167,7 +167,7 @@ describe('emulator: ARM Container Instances', () => {
     await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-9', agentGroup({ restartPolicy: 'OnFailure' }), FAST);
     emu.runner.started[0].exit(1);
     const record = emu.ctx.store.containerGroups[0].containers[0];
-    await eventually(() => (record.restartCount === 1 && record.state === 'Running' ? true : undefined), 3000, 'a restart');
+    await eventually(() => (record.restartCount === 1 && record.state === 'Running' ? true : undefined), 20_000, 'a restart');
     assert.equal(emu.runner.started.length, 2);
   });
 
@@ -189,7 +189,7 @@ describe('emulator: ARM Container Instances', () => {
   it('stops and starts a group', async () => {
     await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-11', agentGroup(), FAST);
     await client.containerGroups.stop(rg, 'agent-11');
-    await eventually(() => (emu.runner.started[0].stopped ? true : undefined), 2000, 'the stop');
+    await eventually(() => (emu.runner.started[0].stopped ? true : undefined), 20_000, 'the stop');
     assert.equal((await client.containerGroups.get(rg, 'agent-11')).instanceView?.state, 'Stopped');
     await client.containerGroups.beginStartAndWait(rg, 'agent-11', FAST);
     const group = await client.containerGroups.get(rg, 'agent-11');

@@ -60,9 +60,9 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     assert.deepEqual((await client.job.list()).map((j) => j.id), ['Run-42']);
 
     await client.job.terminate('run-42');
-    await eventually(async () => ((await client.job.get('run-42')).state === 'completed' ? true : undefined), 2000, 'job completed');
+    await eventually(async () => ((await client.job.get('run-42')).state === 'completed' ? true : undefined), 20_000, 'job completed');
     await client.job.deleteMethod('run-42');
-    await eventually(async () => ((await client.job.list()).length === 0 ? true : undefined), 2000, 'job deleted');
+    await eventually(async () => ((await client.job.list()).length === 0 ? true : undefined), 20_000, 'job deleted');
     await rejectsWith(client.job.get('run-42'), 404, 'JobNotFound');
   });
 
@@ -120,7 +120,7 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     });
     await client.task.add('job1', containerTask('agent-1', { SIMULATED_RUN_MS: '150', SIMULATED_EXIT_CODE: '0' }));
     await rejectsWith(client.task.add('job1', containerTask('AGENT-1')), 409, 'TaskExists');
-    await eventually(async () => ((await client.task.get('job1', 'agent-1')).state === 'running' ? true : undefined), 2000, 'running');
+    await eventually(async () => ((await client.task.get('job1', 'agent-1')).state === 'running' ? true : undefined), 20_000, 'running');
     const started = emu.runner.started.at(-1)!;
     assert.equal(started.options.command, undefined, 'the entrypoint runs');
     assert.equal(started.options.env.AZP_POOL, 'Ephemeral', 'job settings reach the task');
@@ -145,7 +145,7 @@ describe('emulator: Azure Batch (@azure/batch)', () => {
     assert.equal(failed.executionInfo?.failureInfo?.category, 'usererror');
 
     await client.task.add('job1', containerTask('agent-3'));
-    await eventually(async () => ((await client.task.get('job1', 'agent-3')).state === 'running' ? true : undefined), 2000, 'running');
+    await eventually(async () => ((await client.task.get('job1', 'agent-3')).state === 'running' ? true : undefined), 20_000, 'running');
     await client.task.terminate('job1', 'agent-3');
     const ended = await client.task.get('job1', 'agent-3');
     assert.equal(ended.state, 'completed');

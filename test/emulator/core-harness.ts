@@ -86,8 +86,8 @@ export async function startTestEmulator(opts: StartEmulatorOptions = {}): Promis
   return Object.assign(emulator, { runner: runner as SimulatedRunner, reset });
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` (generous: it only bounds a failure). */
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

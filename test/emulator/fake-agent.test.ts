@@ -105,7 +105,7 @@ describe('emulator: fake agent', () => {
   it('goes online, takes one job, prints "Running job:", reports it finished and exits 0 with --once', async () => {
     assert.equal((await configure('agent-2', emu.seed.pat, { EPHEMERAL_RUN: '7' })).code, 0);
     const listener = run(path.join(dirs.agent, 'run.sh'), ['--once'], baseEnv({ EPHEMERAL_RUN: '7' }), dirs.agent);
-    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'agent-2')?.status === 'online' ? true : undefined), 5000, 'agent online');
+    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'agent-2')?.status === 'online' ? true : undefined), 20_000, 'agent online');
     const { requestId } = queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals 7'], durationMs: 200 });
     const result = await listener.done;
     assert.equal(result.code, 0, result.stderr);
@@ -120,7 +120,7 @@ describe('emulator: fake agent', () => {
     assert.equal((await configure('leaky', emu.seed.pat)).code, 0);
     fs.writeFileSync(path.join(dirs.work, 'token.txt'), `token=${emu.seed.pat}\n`);
     const listener = run(path.join(dirs.agent, 'run.sh'), ['--once'], baseEnv({ EPHEMERAL_LEAK: emu.seed.pat }), dirs.agent);
-    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'leaky')?.status === 'online' ? true : undefined), 5000, 'agent online');
+    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'leaky')?.status === 'online' ? true : undefined), 20_000, 'agent online');
     queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: [], durationMs: 0 });
     assert.equal((await listener.done).code, 0);
     const where = emu.ctx.store.secretsSeen.filter((s) => s.agentName === 'leaky').map((s) => s.where);
@@ -186,7 +186,7 @@ describe('emulator: fake agent', () => {
   it('closes its session and exits on SIGTERM', async () => {
     assert.equal((await configure('agent-3', emu.seed.pat)).code, 0);
     const listener = run(path.join(dirs.agent, 'run.sh'), [], baseEnv(), dirs.agent);
-    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'agent-3')?.status === 'online' ? true : undefined), 5000, 'agent online');
+    await eventually(() => (emu.ctx.store.agents.find((a) => a.name === 'agent-3')?.status === 'online' ? true : undefined), 20_000, 'agent online');
     listener.kill('SIGTERM');
     assert.equal((await listener.done).code, 0);
     assert.equal(emu.ctx.store.agents.find((a) => a.name === 'agent-3')?.sessionId, undefined);

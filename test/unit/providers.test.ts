@@ -186,7 +186,10 @@ describe('what differs per provider, asked of the provider', () => {
       [aciParams, new AciProvider(aciParams, {} as AciClient, { resourceGroupLocation: async () => 'eastus', identity: 'test' })],
       [batchParams, new BatchProvider(batchParams, {} as BatchClient, { identity: 'test' })],
     ] satisfies Array<[ProviderParams, AgentProvider]>) {
-      assert.deepEqual(describeProvider(params), { description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent });
+      const facts = describeProvider(params);
+      assert.deepEqual({ ...facts, listingFix: facts.listingFix }, {
+        description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent, listingFix: provider.listingFix,
+      });
     }
   });
 });
@@ -216,6 +219,25 @@ describe('lazy provider', () => {
     const withList = lazy(real as unknown as Partial<AgentProvider>).provider;
     assert.deepEqual((await withList.listAll?.())?.map((r) => r.name), ['self']);
     assert.equal(lazy({}).provider.createMany, undefined);
+  });
+
+  it('passes on every optional member of the port, so no use case loses one behind the lazy provider', async () => {
+    const seen: string[] = [];
+    const real: Partial<AgentProvider> = {
+      listAll: async () => { seen.push('listAll'); return []; },
+      createMany: async () => { seen.push('createMany'); return []; },
+      learnLocation: (id: string) => { seen.push(`learnLocation ${id}`); },
+      startDelayWarning: async (count: number) => { seen.push(`startDelayWarning ${count}`); return 'wait'; },
+    };
+    const { provider } = lazy(real);
+    await provider.listAll?.();
+    await provider.createMany?.([], 's');
+    provider.learnLocation?.('/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/a');
+    assert.equal(await provider.startDelayWarning?.(3), 'wait');
+    assert.deepEqual(seen, ['listAll', 'createMany', 'learnLocation /subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/a', 'startDelayWarning 3']);
+    // Known without building: what fixes a refused listing.
+    const aci = new LazyProvider(() => { throw new Error('not built'); }, { description: 'd', serviceName: 'Azure Resource Manager', listedStateIsCurrent: false, listingFix: "set input 'resourceGroup'" });
+    assert.equal(aci.listingFix, "set input 'resourceGroup'");
   });
 
   it('a failure to build surfaces on the call that needed it', async () => {

@@ -149,6 +149,16 @@ describe('requestAgents', () => {
     setTimeout(() => controller.abort(), 10);
     await assert.rejects(pending, /cancelled/);
     assert.equal(provider.resources.size, 0, 'the late create was deleted');
+  });
+
+  it('after a cancellation, lists the run once more when a create in flight showed nothing within the grace', async () => {
+    const { provider, deps } = setup();
+    provider.createDelayMs = 50;
+    const controller = new AbortController();
+    // Virtual time: the grace passes at once while the create is still in flight.
+    const pending = requestAgents(plan(['a-0']), { ...deps, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await assert.rejects(pending, /cancelled/);
     assert.ok(provider.calls.includes('listByRun 4711'), 'the run was listed once more');
   });
 });

@@ -60,14 +60,6 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   log.info(loc('Requesting', "Requesting %d agent(s) for pool '%s' on %s: %s", plan.names.length, plan.agentPool, provider.description, plan.names.join(', ')));
   // Fail on an unknown pool or a missing permission before anything is created.
   const pool = await devops.findPool(plan.agentPool);
-  // Minted now so a credential problem fails before anything is created; the first create uses it,
-  // every other create mints its own, so no agent gets a token that has aged while others were created.
-  let firstSecret: string | undefined = await deps.registrationSecret();
-  const secretForCreate = async (): Promise<string> => {
-    const secret = firstSecret ?? await deps.registrationSecret();
-    firstSecret = undefined;
-    return secret;
-  };
   await provider.prepare();
   const delay = await provider.startDelayWarning?.(plan.names.length);
   if (delay) log.warning(registrationDelayWarning(delay));
@@ -109,8 +101,11 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
       await provider.delete(spec.name);
     }
     if (deps.signal?.aborted) throw cancelled();
+    // Each create carries a registration token minted for it: none has aged while others were created.
+    const secret = await deps.registrationSecret();
+    if (deps.signal?.aborted) throw cancelled();
     attempted.add(spec.name);
-    const created = await secretForCreate().then((secret) => provider.create(spec, secret)).finally(() => settled.add(spec.name));
+    const created = await provider.create(spec, secret).finally(() => settled.add(spec.name));
     log.info(loc('AgentCreated', 'Agent %s: created on %s.', spec.name, created.where));
     done++;
     log.progress((done / specs.length) * 100, `${done} of ${specs.length} agents created`);
@@ -144,12 +139,15 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     if (!isCancellation(r.reason)) log.error(`Agent ${name}: ${describeError(r.reason)}`);
   }
   const cancellation = failures.find((f) => isCancellation(f.r.reason));
+  let unseen: string[] = [];
   if (cancellation) {
     // A create sent before the cancellation may still land: wait for those in flight (within the
     // cancellation grace) so the cleanup below finds what they made.
-    await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
+    unseen = await awaitInFlight([...attempted].filter((n) => !settled.has(n)), settled, deps);
   }
-  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, cancellation ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined);
+  // Listed once more only when a create in flight made nothing visible within the grace: it may still land.
+  const relist = cancellation && unseen.length > 0 ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined;
+  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, relist);
   if (cancellation) throw cancelled();
   const first = failures[0];
   const kept = left.length === 0 ? 'so none were kept' : `and what was made could not all be removed: ${left.join('; ')} (ReleaseEphemeralAgent removes it)`;
@@ -165,16 +163,21 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
 export const IN_FLIGHT_GRACE_MS = 5_000;
 const IN_FLIGHT_POLL_MS = 500;
 
-/** Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. */
-async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<void> {
-  if (names.length === 0) return;
+/**
+ * Waits until each create has returned or its resource exists, at most IN_FLIGHT_GRACE_MS. Returns
+ * the names whose create was still in flight with nothing to see at the end: those may land later.
+ */
+async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps: RequestDeps): Promise<string[]> {
+  if (names.length === 0) return [];
   const deadline = deps.clock.now() + IN_FLIGHT_GRACE_MS;
-  await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
+  const seen = await mapSettled(names, CREATE_CONCURRENCY, async (name) => {
     while (!settled.has(name) && deps.clock.now() < deadline) {
-      if (await deps.provider.get(name).catch(() => undefined)) return;
+      if (await deps.provider.get(name).catch(() => undefined)) return true;
       await deps.clock.sleep(Math.min(IN_FLIGHT_POLL_MS, Math.max(0, deadline - deps.clock.now())));
     }
+    return settled.has(name);
   });
+  return names.filter((_, i) => !(seen[i].status === 'fulfilled' && seen[i].value));
 }
 
 /**

@@ -133,7 +133,8 @@ export class AciProvider implements AgentProvider {
   }
 
   /** Without input 'resourceGroup', Release finds containers from their registrations; a refused listing needs this input. */
-  readonly listingFix = "set input 'resourceGroup' to the agents' resource group, so nothing is listed subscription-wide";
+  static readonly listingFix = "set input 'resourceGroup' to the agents' resource group, so nothing is listed subscription-wide";
+  readonly listingFix = AciProvider.listingFix;
 
   /** The ARM id of a container group; the agent carries it (EPHEMERAL_RESOURCE) so Release finds it without a listing. */
   private groupId(resourceGroup: string, name: string): string {

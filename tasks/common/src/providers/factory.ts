@@ -42,7 +42,7 @@ function connectionIdentity(connection: AzureConnection | undefined): string {
 /** What `createProvider` would answer about the provider, without loading an SDK. */
 export function describeProvider(params: ProviderParams): ProviderFacts {
   return params.kind === 'aci'
-    ? { description: AciProvider.describe(params), serviceName: AciProvider.serviceName, listedStateIsCurrent: false }
+    ? { description: AciProvider.describe(params), serviceName: AciProvider.serviceName, listedStateIsCurrent: false, listingFix: AciProvider.listingFix }
     : { description: BatchProvider.describe(params), serviceName: BatchProvider.serviceName, listedStateIsCurrent: true };
 }
 

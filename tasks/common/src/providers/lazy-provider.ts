@@ -5,7 +5,7 @@ import type { ServiceName } from '../errors';
 import type { AgentProvider, AgentResource, AgentStatus, CreatedAgent } from './provider';
 
 /** What is known about a provider without building it. */
-export type ProviderFacts = Pick<AgentProvider, 'description' | 'serviceName' | 'listedStateIsCurrent'>;
+export type ProviderFacts = Pick<AgentProvider, 'description' | 'serviceName' | 'listedStateIsCurrent' | 'listingFix'>;
 
 export class LazyProvider implements AgentProvider {
   private instance?: AgentProvider;
@@ -28,6 +28,10 @@ export class LazyProvider implements AgentProvider {
 
   get listedStateIsCurrent(): boolean {
     return this.facts.listedStateIsCurrent;
+  }
+
+  get listingFix(): string | undefined {
+    return this.facts.listingFix;
   }
 
   resourceIdOf(agentName: string, generation: number | string): string {
@@ -69,5 +73,15 @@ export class LazyProvider implements AgentProvider {
     return real.createMany
       ? (items, secret) => (real.createMany as NonNullable<AgentProvider['createMany']>).call(real, items, secret)
       : undefined;
+  }
+
+  get learnLocation(): AgentProvider['learnLocation'] {
+    const real = this.real;
+    return real.learnLocation ? (resourceId) => (real.learnLocation as NonNullable<AgentProvider['learnLocation']>).call(real, resourceId) : undefined;
+  }
+
+  get startDelayWarning(): AgentProvider['startDelayWarning'] {
+    const real = this.real;
+    return real.startDelayWarning ? (count) => (real.startDelayWarning as NonNullable<AgentProvider['startDelayWarning']>).call(real, count) : undefined;
   }
 }
