@@ -188,7 +188,7 @@ describe('what differs per provider, asked of the provider', () => {
     ] satisfies Array<[ProviderParams, AgentProvider]>) {
       const facts = describeProvider(params);
       assert.deepEqual({ ...facts, listingFix: facts.listingFix }, {
-        description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent, listingFix: provider.listingFix,
+        description: provider.description, serviceName: provider.serviceName, listedStateIsCurrent: provider.listedStateIsCurrent, listingFix: (provider as AgentProvider).listingFix,
       });
     }
   });
