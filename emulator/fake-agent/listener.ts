@@ -180,8 +180,12 @@ export class Listener {
         }
         if (!message) continue;
         lastMessageId = message.messageId;
+        // A job offered after this agent's one job is not run and its message is left undeleted, as the
+        // real listener does (Agent.cs: runOnceJobReceived, skipMessageDeletion); closing the session
+        // gives the job back to the queue.
+        if (message.messageType === JOB_MESSAGE_TYPE && this.job) continue;
         await this.call('DELETE', `${this.api}/messages/${message.messageId}?sessionId=${encodeURIComponent(this.sessionId)}`);
-        if (message.messageType === JOB_MESSAGE_TYPE && !this.job) this.startJob(JSON.parse(message.body) as JobMessage);
+        if (message.messageType === JOB_MESSAGE_TYPE) this.startJob(JSON.parse(message.body) as JobMessage);
       }
       if (this.job) await this.job;
     } finally {

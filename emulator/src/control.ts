@@ -72,6 +72,7 @@ export function stateDocument(ctx: EmulatorContext): Record<string, unknown> {
       finishTime: r.finishTime ?? null,
       result: r.result ?? null,
       agentName: agentName(r.agentId),
+      agentRegistration: r.agentClientId ?? null,
     })),
     secretsSeen: store.secretsSeen.map((s) => ({ agentName: s.agentName, where: s.where })),
     requests: store.requests.map((r) => ({ time: r.time, service: r.service, method: r.method, path: r.path, query: r.query, status: r.status })),

@@ -210,6 +210,12 @@ export interface JobRequestRecord {
   result?: TaskResultName;
   statusMessage?: string;
   agentId?: number;
+  /**
+   * OAuth client id of the registration the request went to. Every configure (add, or --replace
+   * over a registration of the same name and id) gets a new one, so it tells apart the agents that
+   * carried one name one after another.
+   */
+  agentClientId?: string;
   durationMs: number;
   /** Lock of the assigned agent, renewed by the agent while it runs the job. */
   lockedUntil?: string;

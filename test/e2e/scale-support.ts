@@ -8,7 +8,7 @@ export interface ScaleState {
   containerGroups: Array<{ name: string; provisioningState: string; tags: Record<string, string>; containers: Array<{ state: string; exitCode: number | null }> }>;
   batchTasks: Array<{ jobId: string; id: string; state: string }>;
   agents: Array<{ id: number; name: string; status: string; enabled: boolean; capabilities: Record<string, string> }>;
-  jobRequests: Array<{ requestId: number; result: string | null; agentName: string | null; assignTime: string | null; finishTime: string | null }>;
+  jobRequests: Array<{ requestId: number; result: string | null; agentName: string | null; agentRegistration: string | null; assignTime: string | null; finishTime: string | null }>;
   secretsSeen: unknown[];
   requests: Array<{ service: string; method: string; path: string; query: string; status: number }>;
 }

@@ -130,7 +130,11 @@ describe('ScaleAgentPool against the emulator', function () {
     assert.equal(outputOf(again, 'provisioned'), '0', again.log);
     const ids = new Set(jobs.map((j) => j.requestId));
     const s = await world.until((st) => st.jobRequests.filter((j) => ids.has(j.requestId) && j.result === 'succeeded').length === 30, 'all 30 jobs served', 180_000);
-    assert.equal(new Set(s.jobRequests.filter((j) => ids.has(j.requestId)).map((j) => j.agentName)).size, 30, 'one job per agent');
+    // Single use per registration: a slot's next agent may take over a name (--replace), never a
+    // registration that has run a job.
+    const served = s.jobRequests.filter((j) => ids.has(j.requestId));
+    assert.ok(served.every((j) => j.agentRegistration), JSON.stringify(served));
+    assert.equal(new Set(served.map((j) => j.agentRegistration)).size, 30, `one job per agent: ${JSON.stringify(served.map((j) => [j.agentName, j.agentRegistration]))}`);
     await world.until((st) => st.containerGroups.every((g) => g.containers[0]?.state === 'Terminated'), 'single-use containers ended');
     const empty = await world.scale(inputs);
     assert.equal(outputOf(empty, 'desired'), '0', empty.log);

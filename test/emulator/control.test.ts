@@ -91,7 +91,7 @@ describe('emulator: control API', () => {
     assert.deepEqual(group.containers, [{ name: 'agent', state: 'Running', exitCode: null }]);
     const [request] = body.jobRequests as Json[];
     assert.deepEqual(Object.keys(request).sort(),
-      ['agentName', 'assignTime', 'demands', 'finishTime', 'pool', 'queueTime', 'requestId', 'result']);
+      ['agentName', 'agentRegistration', 'assignTime', 'demands', 'finishTime', 'pool', 'queueTime', 'requestId', 'result']);
     assert.equal(request.result, 'failed');
     assert.equal(request.pool, emu.seed.agentPool);
     assert.match(String(request.queueTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

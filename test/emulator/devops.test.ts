@@ -7,6 +7,7 @@ import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identi
 import { WebApi, getBasicHandler, getBearerHandler, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
 import type { ITaskAgentApi } from 'azure-devops-node-api/TaskAgentApi';
 import { TaskAgentStatus, TaskResult, type TaskAgent } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
+import { stateDocument } from '../../emulator/src/control';
 import { queueJob } from '../../emulator/src/devops/queue';
 import { startTestEmulator, type TestEmulator } from './core-harness';
 
@@ -159,6 +160,23 @@ describe('emulator: Azure DevOps (azure-devops-node-api)', () => {
     assert.equal(request.assignTime, undefined);
     assert.equal(request.result, undefined);
     assert.equal(request.reservedAgent, undefined);
+  });
+
+  it('tells apart the registrations that carried one name (--replace) in the jobs they took', async () => {
+    const first = await agentApi.addAgent(agentBody('slot-0', { EPHEMERAL_RUN: '8' }), poolId);
+    await agentApi.createAgentSession({ agent: { id: first.id, name: first.name }, ownerName: 'test' } as never, poolId);
+    const one = queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals 8'] });
+    await agentApi.updateAgentRequest({ requestId: one.requestId, result: TaskResult.Succeeded } as never, poolId, one.requestId, '');
+    // The slot's next agent takes over the name and id; the request it is given is the next one.
+    const next = await agentApi.replaceAgent({ ...agentBody('slot-0', { EPHEMERAL_RUN: '8' }), id: first.id }, poolId, first.id!);
+    assert.equal(next.id, first.id);
+    await agentApi.createAgentSession({ agent: { id: next.id, name: next.name }, ownerName: 'test' } as never, poolId);
+    const two = queueJob(emu.ctx, { pool: emu.seed.agentPool, demands: ['EPHEMERAL_RUN -equals 8'] });
+    const requests = (stateDocument(emu.ctx).jobRequests as Array<{ requestId: number; agentName: string | null; agentRegistration: string | null }>)
+      .filter((r) => r.requestId === one.requestId || r.requestId === two.requestId);
+    assert.deepEqual(requests.map((r) => r.agentName), ['slot-0', 'slot-0']);
+    assert.ok(requests.every((r) => r.agentRegistration), JSON.stringify(requests));
+    assert.notEqual(requests[0].agentRegistration, requests[1].agentRegistration);
   });
 
   it('pages $top/continuationToken 200 at a time with x-ms-continuationtoken; answers completedRequestCount=0 unpaged', async () => {

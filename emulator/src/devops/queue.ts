@@ -107,6 +107,7 @@ function assign(ctx: EmulatorContext, request: JobRequestRecord, agent: AgentRec
   if (!session) return;
   const now = Date.now();
   request.agentId = agent.id;
+  request.agentClientId = agent.clientId;
   request.assignTime = new Date(now).toISOString();
   request.lockedUntil = new Date(now + LOCK_DURATION_MS).toISOString();
   agent.assignedRequestId = request.requestId;
@@ -153,13 +154,17 @@ export function dispatch(ctx: EmulatorContext): void {
 }
 
 /**
- * An agent that closes its session without having taken its assigned job (a `--once` agent that
- * finished its job just as the next one was assigned) gives the job back: it goes to the queue again.
+ * An agent that closes its session without having taken its assigned job gives the job back: it goes
+ * to the queue again. The server hands the next job to any idle online agent, one that has just
+ * finished its job included; a `--once` agent leaves that job's message undeleted and exits
+ * (microsoft/azure-pipelines-agent `src/Agent.Listener/Agent.cs`, `runOnceJobReceived`,
+ * `skipMessageDeletion`), so the job is never run by it and lands here.
  */
 export function requeueUnreceived(ctx: EmulatorContext, agent: AgentRecord): void {
   const request = ctx.store.jobRequests.find((r) => r.requestId === agent.assignedRequestId);
   if (!request || request.receiveTime !== undefined || request.finishTime !== undefined) return;
   request.agentId = undefined;
+  request.agentClientId = undefined;
   request.assignTime = undefined;
   request.lockedUntil = undefined;
   agent.assignedRequestId = undefined;
