@@ -66,7 +66,10 @@ describe('RequestEphemeralAgent params', () => {
   it('refuses capabilities that break the agent or its binding, naming capabilities', () => {
     const breaking = ['VSO_AGENT_IGNORE=EPHEMERAL_AGENT', 'PATH=/x', 'HOME=/tmp', 'USER=root', 'SHELL=/bin/sh', 'ENV=/x', 'BASH_ENV=/x',
       'LD_PRELOAD=/x.so', 'ld_library_path=/x', 'NODE_OPTIONS=--require=/x', 'DOTNET_gcServer=1', 'http_proxy=http://p', 'HTTPS_PROXY=http://p',
-      'No_Proxy=x', 'AGENT_TOOLSDIRECTORY=/x', 'VSTS_AGENT_HTTPTRACE=true', 'VSO_DEDUP=1'];
+      'No_Proxy=x', 'AGENT_TOOLSDIRECTORY=/x', 'VSTS_AGENT_HTTPTRACE=true', 'VSO_DEDUP=1',
+      'COMPlus_EnableDiagnostics=0', 'COMPLUS_gcServer=1', 'CORECLR_PROFILER_PATH=/x.so', 'CORECLR_ENABLE_PROFILING=1', 'dotnet_root=/x',
+      'SSL_CERT_FILE=/x.pem', 'ssl_cert_dir=/x', 'NODE_EXTRA_CA_CERTS=/x.pem',
+      'PATHEXT=.X', 'ComSpec=x.exe', 'PSModulePath=C:\\x', 'SystemRoot=C:\\x', 'TEMP=C:\\x', 'tmp=/x'];
     for (const line of breaking) {
       const error = inputError(() => readRequestParams(requestIO({ capabilities: line })));
       assert.equal(error.input, 'capabilities', line);
