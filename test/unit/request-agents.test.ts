@@ -56,6 +56,9 @@ describe('requestAgents', () => {
     const warning = io.lines('warning').find((w) => w.includes("Batch pool 'agents' has no node running for 2 new agent(s)"));
     assert.ok(warning, io.lines('warning').join('\n'));
     assert.match(warning, /60 to 90 minutes.*HTTP 401.*code 78/);
+    // The advice is what works on Batch; a personal access token is refused there without allowReadableTokenOnBatch.
+    assert.match(warning, /free nodes.*minimum number of dedicated nodes.*provider 'aci'/);
+    assert.doesNotMatch(warning, /personal access token/);
   });
 
   it('checks the pool before it creates anything', async () => {
