@@ -96,6 +96,23 @@ describe('RequestEphemeralAgent params', () => {
     assert.ok(io.lines('warning').some((l) => /read access to the Batch account/.test(l) && /as long as the task record exists/.test(l)));
   });
 
+  it('warns on Batch with a managed identity connection that its day-long token is readable by Batch readers', () => {
+    const inputs = { provider: 'batch', batchAccountUrl: 'https://emubatch.eastus.batch.azure.com', batchPoolId: 'agents' };
+    const msi = { url: 'https://management.azure.com/', scheme: 'ManagedServiceIdentity', parameters: {}, data: { subscriptionId: SUBSCRIPTION, environment: 'AzureCloud' } };
+    const io = requestIO(inputs, {}, { [CONNECTION_ID]: msi, SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', parameters: { AccessToken: 'job-access-token' } } });
+    assert.equal(readRequestParams(io).registration.mode, 'azureServiceConnection');
+    const warning = io.lines('warning').find((l) => l.includes('managed identity'));
+    assert.ok(warning, io.lines('warning').join('\n'));
+    assert.match(warning, /about 24 hours.*read access to the Batch account.*environment settings/);
+    // A service principal's token is short-lived, and ACI keeps it in a secure environment variable: no warning.
+    const spn = requestIO(inputs);
+    readRequestParams(spn);
+    assert.ok(!spn.lines('warning').some((l) => l.includes('managed identity')));
+    const aci = requestIO({}, {}, { [CONNECTION_ID]: msi, SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', parameters: { AccessToken: 'job-access-token' } } });
+    readRequestParams(aci);
+    assert.ok(!aci.lines('warning').some((l) => l.includes('managed identity')));
+  });
+
   it('refuses tags that Azure or the task reserve', () => {
     assert.match(inputError(() => readRequestParams(requestIO({ tags: 'run=1' }))).message, /cannot set the tag 'run'/);
     assert.match(inputError(() => readRequestParams(requestIO({ tags: 'a/b=1' }))).message, /which Azure refuses/);
