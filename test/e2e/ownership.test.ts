@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as azdev from 'azure-devops-node-api';
 import type { TaskOutcome } from '../../emulator/src/pipeline-agent';
 import { CONNECTION_IDS, type PipelineRun } from '../../emulator/src/pipeline-run';
-import { type FlowSpec, provision, providerInputs } from './flows';
+import { type FlowSpec, provision, providerInputs, release } from './flows';
 import { assertSucceeded, leftovers, sleep, type State, World } from './harness';
 
 const POOL_B = 'Ephemeral-B';
@@ -148,6 +148,27 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     assert.ok(state.containerGroups.some((g) => g.name === name), 'the untagged container group is still there');
     assert.ok(!state.requests.some((q) => q.method === 'DELETE' && q.path.includes(`/${name}`)), 'nothing of that name was deleted');
     assert.ok(!state.requests.some((q) => q.method === 'PATCH' && q.path.endsWith(`/agents/${agent?.id}`)), 'nor disabled');
+  });
+
+  it('WaitForAgent that meets a foreign container of a waited-for name leaves it alone and ends SucceededWithIssues naming it', async () => {
+    // The agent runs on Batch; the Wait of another job is pointed at the resource group, where someone
+    // else's untagged container group has the agent's name.
+    const run = world.run();
+    const { request, wait } = await provision(world, run, { provider: 'batch', auth: 'secret', registration: 'azureServiceConnection' });
+    assertSucceeded(request, 'request');
+    assertSucceeded(wait as TaskOutcome, 'wait of the provision job');
+    const name = request.variables['EphemeralAgents.Names']?.value ?? '';
+    assert.match(name, /^[^,]+$/, 'one agent');
+    await putForeignGroup(name, { team: 'someone-else' });
+
+    const outcome = await run.job('wait-elsewhere').step('WaitForAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, agentNames: name, timeoutMinutes: '2' });
+    assert.equal(outcome.result, 'SucceededWithIssues', `${outcome.message}\n${outcome.log}`);
+    assert.match(outcome.message, new RegExp(`left alone, not this run's: ${name} \\(ACI`));
+    assert.match(outcome.log, new RegExp(`${name} \\(ACI [^)]*\\) has a name this task waits for but is left alone`));
+    const state = await world.state();
+    assert.ok(state.containerGroups.some((g) => g.name === name), 'the foreign container group is still there');
+    assertSucceeded(await release(world, run, { provider: 'batch', auth: 'secret', registration: 'azureServiceConnection' }), 'release');
+    assert.ok((await world.state()).containerGroups.some((g) => g.name === name), 'release of the Batch agents leaves it alone too');
   });
 
   it('the ScaleAgentPool sweep of one pool leaves another pool\'s ended container alone; that pool\'s own sweep removes it', async () => {
