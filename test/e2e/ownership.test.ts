@@ -195,6 +195,71 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     await until(world, (s) => !s.containerGroups.some((g) => g.name === leftover), `pool A's own sweep to remove ${leftover}`);
   });
 
+  /** Registers an agent by hand, as a person or another tool would (no EPHEMERAL_* capabilities). */
+  async function registerForeign(name: string): Promise<number> {
+    const connection = new azdev.WebApi(world.info.devops, azdev.getPersonalAccessTokenHandler(world.seed.pat));
+    const agentApi = await connection.getTaskAgentApi();
+    const agent = await agentApi.addAgent({ name, version: '4.255.0', enabled: true, systemCapabilities: { 'Agent.OS': 'Linux' } }, world.seed.agentPoolId);
+    return agent.id as number;
+  }
+
+  /** The foreign agent is registered as before: same id, enabled, none of our capabilities (not replaced). */
+  async function assertUntouched(name: string, id: number, since: string): Promise<void> {
+    const state = await world.state();
+    const agent = state.agents.find((a) => a.name.toLowerCase() === name.toLowerCase());
+    assert.equal(agent?.id, id, `${name} is still the same registration`);
+    assert.ok(agent?.enabled, `${name} is still enabled`);
+    assert.ok(!Object.keys(agent?.capabilities ?? {}).some((k) => k.toUpperCase().startsWith('EPHEMERAL_')), `${name} was not replaced by one of ours`);
+    const touched = state.requests.filter((q) => q.time >= since && q.path.endsWith(`/agents/${id}`) && q.method !== 'GET');
+    assert.deepEqual(touched.map((q) => q.method), [], `${name} was neither disabled nor deleted`);
+    assert.ok(!state.containerGroups.some((g) => g.name.toLowerCase().startsWith(name.toLowerCase())), `no container was made for ${name}`);
+  }
+
+  it('RequestEphemeralAgent never takes over a foreign agent of a requested name: it fails naming namePrefix before anything is created', async () => {
+    const run = world.run();
+    const job = run.job('provision');
+    // A first attempt of the job learns the names; released, then someone registers one of them by hand.
+    const first = await job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, image: world.seed.image, count: '2' }, { name: 'eph' });
+    assertSucceeded(first, 'first request');
+    const names = (first.variables['EphemeralAgents.Names']?.value ?? '').split(',');
+    assertSucceeded(await releaseIn(world, run, world.seed.agentPool), 'release');
+    await until(world, (st) => !st.agents.some((a) => names.includes(a.name)) && !st.containerGroups.some((g) => names.includes(g.name)), 'the first attempt\'s agents to go');
+    const since = new Date().toISOString();
+    const id = await registerForeign(names[1]);
+
+    const again = await job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, image: world.seed.image, count: '2' }, { name: 'eph' });
+    assert.equal(again.result, 'Failed', again.log);
+    assert.match(again.message, new RegExp(`agent ${names[1]}, which is not this run's.*input 'namePrefix'`));
+    const state = await world.state();
+    assert.ok(!state.requests.some((q) => q.time >= since && q.service === 'arm' && q.method === 'PUT'), 'nothing was created');
+    await assertUntouched(names[1], id, since);
+  });
+
+  it('ScaleAgentPool leaves a foreign agent holding a slot name or the template name alone: the slot counts as taken (SucceededWithIssues)', async () => {
+    const run = world.run();
+    const since = new Date().toISOString();
+    const slotId = await registerForeign('hold-0');
+    const templateId = await registerForeign('tpl-holdq');
+    const scale = (inputs: Record<string, string>) => run.job(`scale-${inputs.namePrefix}`).step('ScaleAgentPool', {
+      provider: 'aci', azureSubscription: CONNECTION_IDS.secret, resourceGroup: world.seed.resourceGroup, agentPool: world.seed.agentPool,
+      image: world.seed.image, sweep: 'true', ...inputs,
+    });
+
+    const fixed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '2' });
+    assert.equal(fixed.result, 'SucceededWithIssues', `${fixed.message}\n${fixed.log}`);
+    assert.match(fixed.log, /Agent hold-0 in pool '[^']+' has a name of this scaler's but is not its .* left alone/);
+    await until(world, (st) => st.agents.some((a) => a.name === 'hold-1' && a.status === 'online'), 'hold-1 to come online');
+    const queue = await scale({ namePrefix: 'holdq', mode: 'queue', minAgents: '0', maxAgents: '2' });
+    assert.equal(queue.result, 'SucceededWithIssues', `${queue.message}\n${queue.log}`);
+    assert.match(queue.log, /Agent tpl-holdq in pool '[^']+' has a name of this scaler's but is not its/);
+
+    const removed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '0' });
+    assert.ok(removed.result.startsWith('Succeeded'), `${removed.message}\n${removed.log}`);
+    await until(world, (st) => !st.agents.some((a) => a.name === 'hold-1') && !st.containerGroups.some((g) => g.name.startsWith('hold-1')), 'hold-1 to be removed');
+    await assertUntouched('hold-0', slotId, since);
+    await assertUntouched('tpl-holdq', templateId, since);
+  });
+
   it('a requested capability that would break the agent or hide its ownership is refused before anything is created', async () => {
     const run = world.run();
     for (const capabilities of ['VSO_AGENT_IGNORE=EPHEMERAL_AGENT', 'PATH=/x', 'EPHEMERAL_POOL=other']) {
