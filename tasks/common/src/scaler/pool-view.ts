@@ -171,7 +171,8 @@ export function foreignNamesakes(view: PoolView, namePrefix: string): Map<string
   if (!owner) return foreign;
   for (const agent of view.agents) {
     const name = agent.name.toLowerCase();
-    if (slotIndex(namePrefix, agent.name) === undefined && name !== templateName(namePrefix)) continue;
+    // Azure DevOps matches agent names case-insensitively.
+    if (slotIndex(namePrefix.toLowerCase(), name) === undefined && name !== templateName(namePrefix)) continue;
     if (!isOwnedBy(factsFromCapabilities(agent.capabilities), owner)) foreign.set(name, agent);
   }
   return foreign;
