@@ -112,11 +112,11 @@ class PassRecorder {
 
   private readonly leftAlone = new Set<string>();
 
-  /** A registration of one of the scaler's names that is someone else's: one warning per run, a row per pass. */
+  /** A registration of one of the scaler's names that is someone else's: one row and one warning per run, not per pass. */
   foreign(pass: number, agent: PoolAgent, why: string, message: string): void {
-    this.row(pass, agent.name, 'left alone', why);
     if (this.leftAlone.has(agent.name.toLowerCase())) return;
     this.leftAlone.add(agent.name.toLowerCase());
+    this.row(pass, agent.name, 'left alone', why);
     this.issue(message);
   }
 }
