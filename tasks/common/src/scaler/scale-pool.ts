@@ -19,7 +19,7 @@ import { foreignNamesakes, observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { registrationDelayWarning } from '../registration-delay';
 import { planSweep } from './sweep';
-import { factsFromCapabilities, makeOwner, whyNotOwned } from '../ownership';
+import { factsFromCapabilities, makeOwner, type Owner, whyNotOwned } from '../ownership';
 import { ensureTemplate } from './template-registration';
 
 export interface ScalePlan {
@@ -187,7 +187,7 @@ async function remove(pass: number, removals: Removal[], action: string, pool: P
 }
 
 async function create(pass: number, wanted: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder,
-  foreign: ReadonlyMap<string, PoolAgent>): Promise<number> {
+  foreign: ReadonlyMap<string, PoolAgent>, owner: Owner): Promise<number> {
   // A slot whose name someone else's agent holds is taken: creating it would take that agent over.
   const items = wanted.filter((item) => !foreign.has(item.slot.toLowerCase()));
   if (items.length === 0) return 0;
@@ -200,7 +200,7 @@ async function create(pass: number, wanted: CreateItem[], plan: ScalePlan, templ
     if (!s) specs.set(slot, (s = poolAgentSpec(template, slot, now)));
     return s;
   };
-  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner });
+  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner, resourceOwner: owner });
   let created = 0;
   for (const o of outcomes) {
     if (o.result === 'created') {
@@ -247,7 +247,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     deps.onPass?.({ pass, mode: 'fixed', busy: counts.busy, idle: counts.idle.length, starting: counts.starting, others: 0, desired: plan.desiredCount });
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
     await remove(pass, decision.removals, 'removed', pool, deps, recorder);
-    await create(pass, decision.creates, plan, template, deps, recorder, foreign);
+    await create(pass, decision.creates, plan, template, deps, recorder, foreign, owner);
     return plan.desiredCount;
   }
 
@@ -258,7 +258,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   let templateCapabilities: Record<string, string> = tplSpec.env;
   if (!foreign.has(tplSpec.name.toLowerCase())) {
     const tpl = await ensureTemplate(pool, view.template, tplSpec, {
-      devops, provider, clock, log, secret: deps.registrationSecret, signal: deps.signal, loc: deps.loc,
+      devops, provider, clock, log, secret: deps.registrationSecret, signal: deps.signal, loc: deps.loc, owner,
     });
     if (tpl.action !== 'kept') recorder.row(pass, tpl.agent.name, `template ${tpl.action}`, 'disabled registration with the agents\' capabilities, so jobs wait for agents');
     templateCapabilities = tpl.agent.capabilities;
@@ -312,7 +312,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   if (decision.toCreate > 0) {
     const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned,
       new Set([...othersAgentNames(view), ...foreign.keys()]));
-    await create(pass, items, plan, template, deps, recorder, foreign);
+    await create(pass, items, plan, template, deps, recorder, foreign, owner);
   }
   return decision.desired;
 }
