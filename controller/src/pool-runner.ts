@@ -3,7 +3,7 @@
 // (scalePool) with the standby schedule applied. Every change of a pass becomes one JSON log line.
 import { createHash, randomBytes } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
-import { createAzureCredential, createIdentityCredential, type CredentialDeps } from '../../tasks/common/src/azure-auth';
+import { createAzureCredential, createFreshAzureCredential, type CredentialDeps } from '../../tasks/common/src/azure-auth';
 import type { Cancellation } from '../../tasks/common/src/cancellation';
 import { TaskContext } from '../../tasks/common/src/composition';
 import { createRegistrationTokenSource } from '../../tasks/common/src/devops/token-source';
@@ -69,9 +69,7 @@ class ControllerContext extends TaskContext {
   }
 
   override freshCredential(connection: AzureConnection | undefined): TokenCredential | undefined {
-    if (!connection) return undefined;
-    const deps = this.identityDeps(connection);
-    return { getToken: (scopes, options) => createIdentityCredential(connection, deps).getToken(scopes, options) };
+    return connection ? createFreshAzureCredential(connection, this.identityDeps(connection)) : undefined;
   }
 
   private identityDeps(connection: AzureConnection): CredentialDeps {

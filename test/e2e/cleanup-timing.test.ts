@@ -133,6 +133,26 @@ describe('e2e: nothing left behind, whatever the timing', function () {
     assert.deepEqual(leftovers(flow.afterRelease as State, flow.run.buildId), []);
   });
 
+  it('a 503 of the token service on a registration token minted after the first one is retried; the request succeeds and leaves nothing', async () => {
+    await Promise.allSettled(scenarios.values());
+    const run = world.run();
+    const armedAt = new Date().toISOString();
+    // The task's cached credential asks for two tokens (ARM, Azure DevOps) and the first create mints
+    // its own: those pass; the next token request, a later create's registration token, fails once.
+    // The metadata document of that create's fresh credential fails once too (MSAL would remember it).
+    await world.fault({ service: 'entra', method: 'POST', count: 3 });
+    await world.fault({ service: 'entra', method: 'POST', status: 503, count: 1 });
+    await world.fault({ service: 'entra', method: 'GET', count: 2 });
+    await world.fault({ service: 'entra', method: 'GET', status: 503, count: 1 });
+    const flow = await fullFlow(world, { ...aci, count: 3 }, run);
+    const entra = (flow.afterRelease as State).requests.filter((r) => r.service === 'entra' && r.time >= armedAt);
+    const failed = entra.filter((r) => r.status === 503);
+    assert.equal(failed.length, 2, `the faults hit the flow: ${JSON.stringify(entra.map((r) => `${r.time} ${r.method} ${r.status}`))}`);
+    for (const o of [flow.request, flow.wait, ...flow.releases]) assertSucceeded(o as TaskOutcome, 'step');
+    assert.equal(flow.afterWait?.agents.filter((a) => a.name.startsWith(`eph-${run.buildId}-`)).length, 3, 'every agent registered');
+    assert.deepEqual(leftovers(flow.afterRelease as State, flow.run.buildId), []);
+  });
+
   it('a persistent ARM 500 fails the request after a bounded number of PUTs (one retry layer), naming what is left: nothing', async () => {
     const { run, outcome, state } = await result<{ run: { buildId: number }; outcome: TaskOutcome; state: State }>('persistentArm500');
     assert.equal(outcome.result, 'Failed');

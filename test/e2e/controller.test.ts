@@ -142,8 +142,10 @@ describe('the standing controller against the emulator', function () {
     try {
       await world.until((st) => online(st, 'sh').length === 2, 'the controller\'s two agents online', 60_000);
       // The same prefix, nothing to do: the run would scale in the idle agents, but they are the controller's.
+      // Their names and the template's are the controller's: left alone, with a warning naming each.
       const same = await world.scale({ ...world.aci('sh'), mode: 'queue', minAgents: '0', maxAgents: '3', scaleInDelayMinutes: '0' });
-      assert.equal(same.result, 'Succeeded', same.log);
+      assert.equal(same.result, 'SucceededWithIssues', same.log);
+      for (const name of ['sh-0', 'sh-1', 'tpl-sh']) assert.match(same.log, new RegExp(`Agent ${name} in pool '[^']+' has a name of this scaler's but is not its`));
       assert.equal(same.variables.removed?.value, '0', same.log);
       let s = await world.state();
       assert.deepEqual(online(s, 'sh').map((a) => a.name).sort(), ['sh-0', 'sh-1']);

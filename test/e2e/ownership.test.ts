@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as azdev from 'azure-devops-node-api';
 import type { TaskOutcome } from '../../emulator/src/pipeline-agent';
 import { CONNECTION_IDS, type PipelineRun } from '../../emulator/src/pipeline-run';
-import { type FlowSpec, provision, providerInputs } from './flows';
+import { type FlowSpec, provision, providerInputs, release } from './flows';
 import { assertSucceeded, leftovers, sleep, type State, World } from './harness';
 
 const POOL_B = 'Ephemeral-B';
@@ -150,6 +150,27 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     assert.ok(!state.requests.some((q) => q.method === 'PATCH' && q.path.endsWith(`/agents/${agent?.id}`)), 'nor disabled');
   });
 
+  it('WaitForAgent that meets a foreign container of a waited-for name leaves it alone and ends SucceededWithIssues naming it', async () => {
+    // The agent runs on Batch; the Wait of another job is pointed at the resource group, where someone
+    // else's untagged container group has the agent's name.
+    const run = world.run();
+    const { request, wait } = await provision(world, run, { provider: 'batch', auth: 'secret', registration: 'azureServiceConnection' });
+    assertSucceeded(request, 'request');
+    assertSucceeded(wait as TaskOutcome, 'wait of the provision job');
+    const name = request.variables['EphemeralAgents.Names']?.value ?? '';
+    assert.match(name, /^[^,]+$/, 'one agent');
+    await putForeignGroup(name, { team: 'someone-else' });
+
+    const outcome = await run.job('wait-elsewhere').step('WaitForAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, agentNames: name, timeoutMinutes: '2' });
+    assert.equal(outcome.result, 'SucceededWithIssues', `${outcome.message}\n${outcome.log}`);
+    assert.match(outcome.message, new RegExp(`left alone, not this run's: ${name} \\(ACI`));
+    assert.match(outcome.log, new RegExp(`${name} \\(ACI [^)]*\\) has a name this task waits for but is left alone`));
+    const state = await world.state();
+    assert.ok(state.containerGroups.some((g) => g.name === name), 'the foreign container group is still there');
+    assertSucceeded(await release(world, run, { provider: 'batch', auth: 'secret', registration: 'azureServiceConnection' }), 'release');
+    assert.ok((await world.state()).containerGroups.some((g) => g.name === name), 'release of the Batch agents leaves it alone too');
+  });
+
   it('the ScaleAgentPool sweep of one pool leaves another pool\'s ended container alone; that pool\'s own sweep removes it', async () => {
     const run = world.run();
     // What a RequestEphemeralAgent of pool A left behind: our tags, pool A, an expiry in the past.
@@ -172,6 +193,71 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     const own = await scale(world.seed.agentPool);
     assert.ok(own.result === 'Succeeded' || own.result === 'SucceededWithIssues', `${own.message}\n${own.log}`);
     await until(world, (s) => !s.containerGroups.some((g) => g.name === leftover), `pool A's own sweep to remove ${leftover}`);
+  });
+
+  /** Registers an agent by hand, as a person or another tool would (no EPHEMERAL_* capabilities). */
+  async function registerForeign(name: string): Promise<number> {
+    const connection = new azdev.WebApi(world.info.devops, azdev.getPersonalAccessTokenHandler(world.seed.pat));
+    const agentApi = await connection.getTaskAgentApi();
+    const agent = await agentApi.addAgent({ name, version: '4.255.0', enabled: true, systemCapabilities: { 'Agent.OS': 'Linux' } }, world.seed.agentPoolId);
+    return agent.id as number;
+  }
+
+  /** The foreign agent is registered as before: same id, enabled, none of our capabilities (not replaced). */
+  async function assertUntouched(name: string, id: number, since: string): Promise<void> {
+    const state = await world.state();
+    const agent = state.agents.find((a) => a.name.toLowerCase() === name.toLowerCase());
+    assert.equal(agent?.id, id, `${name} is still the same registration`);
+    assert.ok(agent?.enabled, `${name} is still enabled`);
+    assert.ok(!Object.keys(agent?.capabilities ?? {}).some((k) => k.toUpperCase().startsWith('EPHEMERAL_')), `${name} was not replaced by one of ours`);
+    const touched = state.requests.filter((q) => q.time >= since && q.path.endsWith(`/agents/${id}`) && q.method !== 'GET');
+    assert.deepEqual(touched.map((q) => q.method), [], `${name} was neither disabled nor deleted`);
+    assert.ok(!state.containerGroups.some((g) => g.name.toLowerCase().startsWith(name.toLowerCase())), `no container was made for ${name}`);
+  }
+
+  it('RequestEphemeralAgent never takes over a foreign agent of a requested name: it fails naming namePrefix before anything is created', async () => {
+    const run = world.run();
+    const job = run.job('provision');
+    // A first attempt of the job learns the names; released, then someone registers one of them by hand.
+    const first = await job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, image: world.seed.image, count: '2' }, { name: 'eph' });
+    assertSucceeded(first, 'first request');
+    const names = (first.variables['EphemeralAgents.Names']?.value ?? '').split(',');
+    assertSucceeded(await releaseIn(world, run, world.seed.agentPool), 'release');
+    await until(world, (st) => !st.agents.some((a) => names.includes(a.name)) && !st.containerGroups.some((g) => names.includes(g.name)), 'the first attempt\'s agents to go');
+    const since = new Date().toISOString();
+    const id = await registerForeign(names[1]);
+
+    const again = await job.step('RequestEphemeralAgent', { ...providerInputs(world, aci).inputs, agentPool: world.seed.agentPool, image: world.seed.image, count: '2' }, { name: 'eph' });
+    assert.equal(again.result, 'Failed', again.log);
+    assert.match(again.message, new RegExp(`agent ${names[1]}, which is not this run's.*input 'namePrefix'`));
+    const state = await world.state();
+    assert.ok(!state.requests.some((q) => q.time >= since && q.service === 'arm' && q.method === 'PUT'), 'nothing was created');
+    await assertUntouched(names[1], id, since);
+  });
+
+  it('ScaleAgentPool leaves a foreign agent holding a slot name or the template name alone: the slot counts as taken (SucceededWithIssues)', async () => {
+    const run = world.run();
+    const since = new Date().toISOString();
+    const slotId = await registerForeign('hold-0');
+    const templateId = await registerForeign('tpl-holdq');
+    const scale = (inputs: Record<string, string>) => run.job(`scale-${inputs.namePrefix}`).step('ScaleAgentPool', {
+      provider: 'aci', azureSubscription: CONNECTION_IDS.secret, resourceGroup: world.seed.resourceGroup, agentPool: world.seed.agentPool,
+      image: world.seed.image, sweep: 'true', ...inputs,
+    });
+
+    const fixed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '2' });
+    assert.equal(fixed.result, 'SucceededWithIssues', `${fixed.message}\n${fixed.log}`);
+    assert.match(fixed.log, /Agent hold-0 in pool '[^']+' has a name of this scaler's but is not its .* left alone/);
+    await until(world, (st) => st.agents.some((a) => a.name === 'hold-1' && a.status === 'online'), 'hold-1 to come online');
+    const queue = await scale({ namePrefix: 'holdq', mode: 'queue', minAgents: '0', maxAgents: '2' });
+    assert.equal(queue.result, 'SucceededWithIssues', `${queue.message}\n${queue.log}`);
+    assert.match(queue.log, /Agent tpl-holdq in pool '[^']+' has a name of this scaler's but is not its/);
+
+    const removed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '0' });
+    assert.ok(removed.result.startsWith('Succeeded'), `${removed.message}\n${removed.log}`);
+    await until(world, (st) => !st.agents.some((a) => a.name === 'hold-1') && !st.containerGroups.some((g) => g.name.startsWith('hold-1')), 'hold-1 to be removed');
+    await assertUntouched('hold-0', slotId, since);
+    await assertUntouched('tpl-holdq', templateId, since);
   });
 
   it('a requested capability that would break the agent or hide its ownership is refused before anything is created', async () => {

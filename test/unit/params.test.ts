@@ -66,7 +66,10 @@ describe('RequestEphemeralAgent params', () => {
   it('refuses capabilities that break the agent or its binding, naming capabilities', () => {
     const breaking = ['VSO_AGENT_IGNORE=EPHEMERAL_AGENT', 'PATH=/x', 'HOME=/tmp', 'USER=root', 'SHELL=/bin/sh', 'ENV=/x', 'BASH_ENV=/x',
       'LD_PRELOAD=/x.so', 'ld_library_path=/x', 'NODE_OPTIONS=--require=/x', 'DOTNET_gcServer=1', 'http_proxy=http://p', 'HTTPS_PROXY=http://p',
-      'No_Proxy=x', 'AGENT_TOOLSDIRECTORY=/x', 'VSTS_AGENT_HTTPTRACE=true', 'VSO_DEDUP=1'];
+      'No_Proxy=x', 'AGENT_TOOLSDIRECTORY=/x', 'VSTS_AGENT_HTTPTRACE=true', 'VSO_DEDUP=1',
+      'COMPlus_EnableDiagnostics=0', 'COMPLUS_gcServer=1', 'CORECLR_PROFILER_PATH=/x.so', 'CORECLR_ENABLE_PROFILING=1', 'dotnet_root=/x',
+      'SSL_CERT_FILE=/x.pem', 'ssl_cert_dir=/x', 'NODE_EXTRA_CA_CERTS=/x.pem',
+      'PATHEXT=.X', 'ComSpec=x.exe', 'PSModulePath=C:\\x', 'SystemRoot=C:\\x', 'TEMP=C:\\x', 'tmp=/x'];
     for (const line of breaking) {
       const error = inputError(() => readRequestParams(requestIO({ capabilities: line })));
       assert.equal(error.input, 'capabilities', line);
@@ -91,6 +94,23 @@ describe('RequestEphemeralAgent params', () => {
     const io = requestIO({ ...inputs, allowReadableTokenOnBatch: 'true' });
     assert.equal(readRequestParams(io).registration.mode, 'pat');
     assert.ok(io.lines('warning').some((l) => /read access to the Batch account/.test(l) && /as long as the task record exists/.test(l)));
+  });
+
+  it('warns on Batch with a managed identity connection that its day-long token is readable by Batch readers', () => {
+    const inputs = { provider: 'batch', batchAccountUrl: 'https://emubatch.eastus.batch.azure.com', batchPoolId: 'agents' };
+    const msi = { url: 'https://management.azure.com/', scheme: 'ManagedServiceIdentity', parameters: {}, data: { subscriptionId: SUBSCRIPTION, environment: 'AzureCloud' } };
+    const io = requestIO(inputs, {}, { [CONNECTION_ID]: msi, SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', parameters: { AccessToken: 'job-access-token' } } });
+    assert.equal(readRequestParams(io).registration.mode, 'azureServiceConnection');
+    const warning = io.lines('warning').find((l) => l.includes('managed identity'));
+    assert.ok(warning, io.lines('warning').join('\n'));
+    assert.match(warning, /about 24 hours.*read access to the Batch account.*environment settings/);
+    // A service principal's token is short-lived, and ACI keeps it in a secure environment variable: no warning.
+    const spn = requestIO(inputs);
+    readRequestParams(spn);
+    assert.ok(!spn.lines('warning').some((l) => l.includes('managed identity')));
+    const aci = requestIO({}, {}, { [CONNECTION_ID]: msi, SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', parameters: { AccessToken: 'job-access-token' } } });
+    readRequestParams(aci);
+    assert.ok(!aci.lines('warning').some((l) => l.includes('managed identity')));
   });
 
   it('refuses tags that Azure or the task reserve', () => {

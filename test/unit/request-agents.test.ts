@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CloudError } from '../../tasks/common/src/errors';
+import { CloudError, InputError } from '../../tasks/common/src/errors';
 import { ownerTags } from '../../tasks/common/src/ownership';
 import { requestAgents, type RequestPlan } from '../../tasks/common/src/request-agents';
 import { FakeClock } from './fakes/fake-clock';
@@ -29,7 +29,55 @@ function setup() {
   return { provider, devops, io, deps, minted };
 }
 
+/** The agent of `name` registers (with the capabilities its environment gives) as soon as it is created. */
+function registerOnCreate(provider: FakeProvider, devops: FakeDevOps, name: string): void {
+  const create = provider.create.bind(provider);
+  provider.create = async (spec, secret) => {
+    const created = await create(spec, secret);
+    if (spec.name === name) devops.register(name, { capabilities: { ...spec.env } });
+    return created;
+  };
+}
+
 describe('requestAgents', () => {
+  it('fails naming namePrefix, before anything is created, when a registration of a requested name is not this run\'s', async () => {
+    const { provider, devops, deps } = setup();
+    // A hand-registered agent, and one of another run of the same pool: the agent's --replace would take either over.
+    devops.register('a-1', { capabilities: { 'Agent.OS': 'Linux' } });
+    devops.register('a-2', { capabilities: { EPHEMERAL_AGENT: '1', EPHEMERAL_ORG: 'https://dev.azure.com/contoso', EPHEMERAL_PROJECT: '',
+      EPHEMERAL_POOL: 'Ephemeral', EPHEMERAL_RUN_KIND: 'build', EPHEMERAL_RUN: '99' } });
+    const error = await requestAgents(plan(['a-0', 'a-1', 'a-2']), deps).catch((e: unknown) => e);
+    assert.ok(error instanceof InputError, String(error));
+    assert.equal(error.input, 'namePrefix');
+    assert.match(error.message, /agent a-1, agent a-2, which is not this run's.*Set input 'namePrefix' to another prefix/);
+    assert.deepEqual(provider.calls.filter((c) => c.startsWith('create')), []);
+    assert.deepEqual(devops.agents.map((a) => [a.name, a.enabled]), [['a-1', true], ['a-2', true]]);
+  });
+
+  it('an earlier attempt\'s own registration of a requested name is no obstacle', async () => {
+    const { provider, devops, deps } = setup();
+    registerOnCreate(provider, devops, 'a-0');
+    await requestAgents(plan(['a-0']), deps);
+    provider.resources.clear();
+    await requestAgents(plan(['a-0']), deps);
+    assert.equal(provider.calls.filter((c) => c.startsWith('create')).length, 2);
+  });
+
+  it('its cleanup deletes only this run\'s registrations: one of the same name that is someone else\'s is left alone', async () => {
+    const { provider, devops, io, deps } = setup();
+    provider.failCreate.set('a-1', new CloudError('Azure Resource Manager', 'quota exceeded', 400, 'QuotaExceeded'));
+    registerOnCreate(provider, devops, 'a-0');
+    // Someone registers a-1 by hand while the creates run.
+    const create = provider.create.bind(provider);
+    provider.create = async (spec, secret) => {
+      if (spec.name === 'a-1') devops.register('a-1');
+      return create(spec, secret);
+    };
+    await assert.rejects(requestAgents(plan(['a-0', 'a-1']), deps), /could not be provisioned/);
+    assert.deepEqual(devops.agents.map((a) => a.name), ['a-1']);
+    assert.ok(io.lines('warning').some((l) => l.includes("Agent a-1: its registration is not this run's, so it is left alone")), io.lines('warning').join('\n'));
+  });
+
   it('creates every agent and returns the outputs', async () => {
     const { provider, deps } = setup();
     const outcome = await requestAgents(plan(['a-0', 'a-1']), deps);
@@ -56,6 +104,9 @@ describe('requestAgents', () => {
     const warning = io.lines('warning').find((w) => w.includes("Batch pool 'agents' has no node running for 2 new agent(s)"));
     assert.ok(warning, io.lines('warning').join('\n'));
     assert.match(warning, /60 to 90 minutes.*HTTP 401.*code 78/);
+    // The advice is what works on Batch; a personal access token is refused there without allowReadableTokenOnBatch.
+    assert.match(warning, /free nodes.*minimum number of dedicated nodes.*provider 'aci'/);
+    assert.doesNotMatch(warning, /personal access token/);
   });
 
   it('checks the pool before it creates anything', async () => {
@@ -90,7 +141,7 @@ describe('requestAgents', () => {
     const { provider, devops, io, deps } = setup();
     provider.failCreate.set('a-1', new CloudError('Azure Resource Manager', 'quota exceeded', 400, 'QuotaExceeded'));
     // The first agent already registered before the failure was noticed.
-    devops.register('a-0');
+    registerOnCreate(provider, devops, 'a-0');
     await assert.rejects(requestAgents(plan(['a-0', 'a-1', 'a-2']), deps), /Agent a-1 could not be provisioned, so none were kept: quota exceeded/);
     assert.equal(provider.resources.size, 0);
     assert.deepEqual(devops.agents, []);
@@ -134,7 +185,7 @@ describe('requestAgents', () => {
       if (name === 'a-0') throw new CloudError('Azure Resource Manager', 'delete refused', 409, 'Conflict');
       return remove(name);
     };
-    devops.register('a-0');
+    registerOnCreate(provider, devops, 'a-0');
     const error = (await requestAgents(plan(['a-0', 'a-1']), deps).catch((e: unknown) => e)) as Error;
     assert.doesNotMatch(error.message, /none were kept/);
     assert.match(error.message, /could not all be removed: the container\/task of a-0/);

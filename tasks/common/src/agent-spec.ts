@@ -76,8 +76,13 @@ const OWNERSHIP_CAPABILITIES = [RUN_CAPABILITY, AGENT_CAPABILITY, ORG_CAPABILITY
  * EPHEMERAL_AGENT, so nothing removes the registration), proxies, and what the agent reads itself.
  */
 const BREAKING_NAMES = new Set(['VSO_AGENT_IGNORE', 'PATH', 'HOME', 'USER', 'SHELL', 'ENV', 'BASH_ENV', 'IFS', 'NODE_OPTIONS',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'FTP_PROXY']);
-const BREAKING_PREFIXES = ['LD_', 'DOTNET_', 'AGENT_', 'VSTS_', 'VSO_', 'AZP_'];
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'FTP_PROXY',
+  // TLS trust of the agent (.NET and Node read these).
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS',
+  // Windows: cmd.exe and PowerShell resolve start.ps1 and its tools through these.
+  'PATHEXT', 'COMSPEC', 'PSMODULEPATH', 'SYSTEMROOT', 'TEMP', 'TMP']);
+/** COMPLUS_* and CORECLR_* are .NET runtime settings (CORECLR_PROFILER_PATH loads a library into the agent). */
+const BREAKING_PREFIXES = ['LD_', 'DOTNET_', 'COMPLUS_', 'CORECLR_', 'AGENT_', 'VSTS_', 'VSO_', 'AZP_'];
 
 /** Why `name` cannot be a capability, or undefined when it can. */
 export function reservedCapabilityReason(name: string): string | undefined {

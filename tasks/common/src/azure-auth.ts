@@ -99,6 +99,21 @@ export function isTransientTokenError(error: unknown): boolean {
   return /\b(429|50[0234])\b|ECONNRESET|ETIMEDOUT|ECONNREFUSED|socket hang up|temporarily unavailable/i.test(String(e.message ?? ''));
 }
 
+/** One token request with the token service's transient failures retried: the one retry layer for Entra. */
+async function retryTokenRequest<T>(request: () => Promise<T>, clock: Clock, signal?: AbortSignal, deadline?: number): Promise<T> {
+  let attempts = 0;
+  return withRetry(() => {
+    attempts++;
+    return request();
+  }, { clock, signal, deadline, maxAttempts: TOKEN_ATTEMPTS, isRetryable: isTransientTokenError }).catch((error: unknown) => {
+    // Retried here already: a TaskError, so no caller's retry multiplies the attempts.
+    if (attempts > 1 && isTransientTokenError(error)) {
+      throw new CloudError('Microsoft Entra ID', `The token service failed ${attempts} times in a row: ${describeError(error)}`, undefined, undefined, { cause: error });
+    }
+    throw error;
+  });
+}
+
 /** Caches one token per scope set and renews it when less than REFRESH_MARGIN_MS remain; concurrent callers share one request. */
 export class RefreshingCredential implements TokenCredential {
   private readonly cache = new Map<string, AccessToken>();
@@ -113,19 +128,7 @@ export class RefreshingCredential implements TokenCredential {
     let request = this.pending.get(key);
     if (!request) {
       request = (async () => {
-        let attempts = 0;
-        const token = await withRetry(() => {
-          attempts++;
-          return this.inner.getToken(scopes, options);
-        }, {
-          clock: this.clock, signal: options?.abortSignal as AbortSignal | undefined, deadline: this.deadline?.(), maxAttempts: TOKEN_ATTEMPTS, isRetryable: isTransientTokenError,
-        }).catch((error: unknown) => {
-          // Retried here already: a TaskError, so no caller's retry multiplies the attempts.
-          if (attempts > 1 && isTransientTokenError(error)) {
-            throw new CloudError('Microsoft Entra ID', `The token service failed ${attempts} times in a row: ${describeError(error)}`, undefined, undefined, { cause: error });
-          }
-          throw error;
-        });
+        const token = await retryTokenRequest(() => this.inner.getToken(scopes, options), this.clock, options?.abortSignal as AbortSignal | undefined, this.deadline?.());
         if (!token) throw new CloudError('Microsoft Entra ID', `No token was issued for ${key}`);
         this.cache.set(key, token);
         return token;
@@ -222,6 +225,18 @@ export function createAzureCredential(connection: AzureConnection, deps: Credent
     },
   };
   return new RefreshingCredential(lazy, deps.clock, deps.deadline);
+}
+
+/**
+ * A credential that asks the token service anew on every call, bypassing every cache (ours and
+ * MSAL's), with transient failures retried. Each attempt builds a new @azure/identity credential,
+ * so MSAL's memory of a failed metadata fetch never fails the retry.
+ */
+export function createFreshAzureCredential(connection: AzureConnection, deps: CredentialDeps = {}): TokenCredential {
+  return {
+    getToken: (scopes, options) => retryTokenRequest(() => createIdentityCredential(connection, deps).getToken(scopes, options),
+      deps.clock ?? systemClock, options?.abortSignal as AbortSignal | undefined, deps.deadline?.()),
+  };
 }
 
 /** Turns an Entra failure into a message naming the connection. */

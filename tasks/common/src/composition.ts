@@ -3,7 +3,7 @@
 // outcome into a task result. Nothing here runs at import time.
 import type { TokenCredential } from '@azure/core-auth';
 import { type AgentTls, loadAgentTls } from './agent-tls';
-import { createAzureCredential, createIdentityCredential, type CredentialDeps } from './azure-auth';
+import { createAzureCredential, createFreshAzureCredential, type CredentialDeps } from './azure-auth';
 import { type Cancellation, onTermination } from './cancellation';
 import { type Clock, systemClock } from './clock';
 import type { AgentPoolClient } from './devops/agent-pool-client';
@@ -62,11 +62,11 @@ export class TaskContext {
   /**
    * A credential that asks the token service anew on every call, bypassing every cache (ours and
    * MSAL's): each agent's registration token is minted for its own create, with the longest life.
+   * Transient failures of the token service are retried like every other token request.
    */
   freshCredential(connection: AzureConnection | undefined, pipeline: PipelineContext): TokenCredential | undefined {
     if (!connection) return undefined;
-    const deps = this.credentialDeps(connection, pipeline);
-    return { getToken: (scopes, options) => createIdentityCredential(connection, deps).getToken(scopes, options) };
+    return createFreshAzureCredential(connection, this.credentialDeps(connection, pipeline));
   }
 
   private credentialDeps(connection: AzureConnection, pipeline: PipelineContext): CredentialDeps {

@@ -5,8 +5,8 @@ import { abortable } from './cancellation';
 import type { Clock } from './clock';
 import { mapSettled } from './concurrency';
 import type { AgentPoolClient } from './devops/agent-pool-client';
-import { AggregateTaskError, CancelledError, CloudError, describeError, isCancellation } from './errors';
-import { factsOfResource, isOwnedBy, whyNotOwned } from './ownership';
+import { AggregateTaskError, CancelledError, CloudError, describeError, InputError, isCancellation } from './errors';
+import { factsFromCapabilities, factsOfResource, isOwnedBy, type Owner, whyNotOwned } from './ownership';
 import type { RequestParams } from './params/request-params';
 import type { AgentProvider, CreatedAgent } from './providers/provider';
 import { formatFallback, type Localize } from './localize';
@@ -82,6 +82,22 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
     now: deps.clock.now(),
   });
 
+  // The agent registers with --replace, which takes over any registration of its name in the pool:
+  // a name held by someone else's agent fails the request before anything is created.
+  const owners = new Map(specs.map((spec) => [spec.name.toLowerCase(), spec.owner]));
+  const foreign = (await devops.listAgents(pool.id, { names: plan.names, includeCapabilities: true }))
+    .filter((agent) => {
+      const owner = owners.get(agent.name.toLowerCase());
+      return owner !== undefined && !isOwnedBy(factsFromCapabilities(agent.capabilities), owner);
+    });
+  if (foreign.length > 0) {
+    const owner = owners.get(foreign[0].name.toLowerCase()) as Owner;
+    throw new InputError('namePrefix',
+      `Pool '${pool.name}' already has ${foreign.map((a) => `agent ${a.name}`).join(', ')}, which is not this run's ` +
+      `(${whyNotOwned(factsFromCapabilities(foreign[0].capabilities), owner)}); registering would take it over, so nothing was created ` +
+      "and it is left alone. Set input 'namePrefix' to another prefix");
+  }
+
   const attempted = new Set<string>();
   /** Creates that have returned (created or failed): the rest may still land after a cancellation. */
   const settled = new Set<string>();
@@ -147,7 +163,7 @@ export async function requestAgents(plan: RequestPlan, deps: RequestDeps): Promi
   }
   // Listed once more only when a create in flight made nothing visible within the grace: it may still land.
   const relist = cancellation && unseen.length > 0 ? { runId: plan.runId, names: specs.map((s) => s.name) } : undefined;
-  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, relist);
+  const left = await removeAttempted([...attempted], pool.id, plan.keepFailedMinutes, deps, owners, relist);
   if (cancellation) throw cancelled();
   const first = failures[0];
   const kept = left.length === 0 ? 'so none were kept' : `and what was made could not all be removed: ${left.join('; ')} (ReleaseEphemeralAgent removes it)`;
@@ -186,7 +202,7 @@ async function awaitInFlight(names: string[], settled: ReadonlySet<string>, deps
  * this job's that a late create made are removed too. Returns what is left, each with the reason.
  */
 async function removeAttempted(names: string[], poolId: number, keepFailedMinutes: number, deps: RequestDeps,
-  relist?: { runId: string; names: readonly string[] }): Promise<string[]> {
+  owners: ReadonlyMap<string, Owner>, relist?: { runId: string; names: readonly string[] }): Promise<string[]> {
   const { provider, devops, log } = deps;
   const loc = deps.loc ?? formatFallback;
   const left: string[] = [];
@@ -220,7 +236,13 @@ async function removeAttempted(names: string[], poolId: number, keepFailedMinute
         if (d.status === 'rejected') left.push(`the container/task of ${late[i].name}`);
       });
     }
-    const agents = await devops.listAgents(poolId, { names });
+    // Only this run's registrations: one of the same name that is someone else's is left alone.
+    const agents = (await devops.listAgents(poolId, { names, includeCapabilities: true })).filter((agent) => {
+      const owner = owners.get(agent.name.toLowerCase());
+      const ours = owner !== undefined && isOwnedBy(factsFromCapabilities(agent.capabilities), owner);
+      if (!ours) log.warning(loc('RegistrationNotOurs', 'Agent %s: its registration is not this run\'s, so it is left alone.', agent.name));
+      return ours;
+    });
     const registrations = await mapSettled(agents, CREATE_CONCURRENCY, (agent) => devops.deleteAgent(poolId, agent.id));
     registrations.forEach((d, i) => {
       if (d.status === 'rejected') {

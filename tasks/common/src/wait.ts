@@ -41,6 +41,8 @@ export interface WaitDeps {
   intervals?: Partial<WaitIntervals>;
   /** When the task started (epoch ms); defaults to now. */
   start?: number;
+  /** Told of each registration or container of a waited-for name that is left alone because it is not ours. */
+  onLeftAlone?: (what: string) => void;
 }
 
 export interface WaitOptions extends WaitDeps {
@@ -112,6 +114,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
   const warnForeign = (what: string, why: string) => {
     if (warnedForeign.has(what)) return;
     warnedForeign.add(what);
+    options.onLeftAlone?.(what);
     log.warning(loc('NotOurs', '%s has a name this task waits for but is left alone: %s.', what, why));
   };
 

@@ -8,7 +8,7 @@ import { type BatchPoolOperations, BatchPoolAutoscaler } from '../../../tasks/co
 import type { AgentResource } from '../../../tasks/common/src/providers/provider';
 import { finishedSlots, queueCreates, queueSample } from '../../../tasks/common/src/scaler/passes';
 import { poolAgentSpec, templateHash, templateSpec, type PoolAgentTemplate } from '../../../tasks/common/src/scaler/pool-spec';
-import type { PoolView, SlotView } from '../../../tasks/common/src/scaler/pool-view';
+import { foreignNamesakes, type PoolView, type SlotView } from '../../../tasks/common/src/scaler/pool-view';
 import { FakeClock } from '../fakes/fake-clock';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
@@ -48,6 +48,28 @@ describe('queue-mode slots', () => {
     assert.deepEqual(items.map((i) => i.slot), ['q-3', 'q-4']);
     const batch = queueCreates(viewOf([{ index: 0, name: 'q-0', ended: [], generation: 4 }]), 'q', 2, 2, newEachTime, 'why', new Set());
     assert.deepEqual(batch.map((i) => i.resourceId), ['q-0-5', 'q-1-0']);
+  });
+});
+
+describe('names held by someone else\'s agents', () => {
+  const owner = { organization: 'https://dev.azure.com/contoso', project: 'p1', pool: 'p', runKind: 'scaler' as const, run: 'q' };
+  const ours = { EPHEMERAL_AGENT: '1', EPHEMERAL_ORG: owner.organization, EPHEMERAL_PROJECT: 'p1', EPHEMERAL_POOL: 'p', EPHEMERAL_RUN_KIND: 'scaler', EPHEMERAL_SCALER: 'q' };
+
+  it('finds slot and template names registered by others (a person, another project\'s scaler), never our own or other names', () => {
+    const view: PoolView = {
+      ...viewOf([]), owner,
+      agents: [
+        agent('q-0', { capabilities: { 'Agent.OS': 'Linux' } }),
+        agent('Q-1', { capabilities: { ...ours, EPHEMERAL_PROJECT: 'p2' } }),
+        agent('q-2', { capabilities: ours }),
+        agent('tpl-q', { capabilities: {} }),
+        agent('build-vm', { capabilities: {} }),
+      ],
+    };
+    assert.deepEqual([...foreignNamesakes(view, 'q').keys()], ['q-0', 'q-1', 'tpl-q']);
+    // Queue mode picks other free slots past them.
+    const items = queueCreates(view, 'q', 2, 6, (slot) => slot, 'why', new Set(), new Set(foreignNamesakes(view, 'q').keys()));
+    assert.deepEqual(items.map((i) => i.slot), ['q-2', 'q-3']);
   });
 });
 

@@ -25,6 +25,7 @@ export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>
     const provider = params.provider ? context.provider(params.provider, params.connection, credential, () => deadline) : undefined;
     try {
       const owner = { organization: organizationUrlOf(params.devops, params.pipeline), project: params.pipeline.projectId ?? '', runKind: params.pipeline.runKind, run: params.pipeline.runId };
+      const leftAlone: string[] = [];
       const online = await waitForAgents({ ...params, owner }, {
         devops: context.devopsClient(params.devops, params.pipeline, credential, { onRequest: () => budget.record(), deadline: () => deadline }),
         provider,
@@ -36,10 +37,16 @@ export async function runWaitTask(io: TaskIO, intervals?: Partial<WaitIntervals>
         signal: context.signals.cancel,
         start: context.started,
         intervals,
+        onLeftAlone: (what) => leftAlone.push(what),
       });
       io.addSummary(io.loc('SummaryTitle', 'Ephemeral agents online'), waitSummary(params.agentPool, online.map((a) => ({ ...a, state: 'online' }))));
-      io.setResult('Succeeded', io.loc('AgentsOnline', "All %d agent(s) are online in pool '%s' after %s.", online.length, params.agentPool,
-        formatDuration(Math.max(0, ...online.map((a) => a.onlineAfterMs)))));
+      const after = formatDuration(Math.max(0, ...online.map((a) => a.onlineAfterMs)));
+      if (leftAlone.length > 0) {
+        io.setResult('SucceededWithIssues', io.loc('AgentsOnlineLeftAlone', "All %d agent(s) are online in pool '%s' after %s; left alone, not this run's: %s.",
+          online.length, params.agentPool, after, leftAlone.join(', ')));
+      } else {
+        io.setResult('Succeeded', io.loc('AgentsOnline', "All %d agent(s) are online in pool '%s' after %s.", online.length, params.agentPool, after));
+      }
     } catch (error) {
       if (error instanceof WaitFailure) {
         io.group(io.loc('DiagnosisGroup', 'Diagnosis'));

@@ -76,7 +76,21 @@ export function readAgentRegistration(io: TaskIO, reader: InputReader, target: A
       `(${ALLOW_READABLE_TOKEN_ON_BATCH}): anyone with read access to the Batch account can read it in the task's environment settings ` +
       `for as long as the task record exists (until the task is deleted). Prefer 'registration: azureServiceConnection'.`);
   }
+  if (target.provider.kind === 'batch' && target.registrationMode === 'azureServiceConnection' && target.connection?.scheme === 'ManagedServiceIdentity') {
+    io.warning(managedIdentityTokenOnBatchWarning());
+  }
   const registration = readDevOpsAuth(io, reader, 'registration', target.registrationMode, target.connection, pipeline);
   const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', registration.mode as DevOpsAuthMode, target.connection, pipeline);
   return { pipeline, registration, devops };
+}
+
+/**
+ * A managed identity's Entra token (IMDS, App Service) lives about 24 hours, not the 60 to 90
+ * minutes of a service principal's, and on Batch it sits in the task's environment settings.
+ */
+export function managedIdentityTokenOnBatchWarning(): string {
+  return "Registering Batch agents with a managed identity connection: its Entra token for Azure DevOps lives about 24 hours " +
+    "(managed identity tokens are not short-lived), and anyone with read access to the Batch account can read it in the task's " +
+    'environment settings for that long, acting as that identity in Azure DevOps. Prefer a service principal or workload identity ' +
+    "federation connection (tokens of 60 to 90 minutes), or give the identity rights on the ephemeral agent pools only.";
 }

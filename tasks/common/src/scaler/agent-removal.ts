@@ -59,7 +59,8 @@ export async function removeAgents(removals: readonly Removal[], deps: RemovalDe
 
   const go = removals.filter((r) => !outcomes.has(r));
   const results = await mapSettled(go, REMOVE_CONCURRENCY, async (r) => {
-    const agent = r.agent ? current.get(r.name.toLowerCase()) ?? r.agent : undefined;
+    // By the id observed: a registration of that name made since may be someone else's.
+    const agent = r.agent;
     const registration = agent ? await devops.deleteAgent(poolId, agent.id) : false;
     let deleted = 0;
     for (const resource of r.resources) if (await provider.delete(resource.name)) deleted++;

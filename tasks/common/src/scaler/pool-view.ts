@@ -37,6 +37,7 @@ export interface PoolView {
   owner?: Owner;
   /** This scaler's slots by index. */
   slots: Map<number, SlotView>;
+  /** The template registration, when it is this scaler's (foreignNamesakes holds one that is not). */
   template?: PoolAgent;
   takenAt: number;
 }
@@ -155,6 +156,24 @@ export async function observePool(pool: PoolRef, namePrefix: string, deps: Obser
     const index = slotIndex(namePrefix, agent.name);
     if (index !== undefined) slotOf(index).agent = agent;
   }
-  const template = agents.find((a) => a.name.toLowerCase() === templateName(namePrefix));
+  const template = agents.find((a) => a.name.toLowerCase() === templateName(namePrefix) && (!owner || isOwnedBy(factsFromCapabilities(a.capabilities), owner)));
   return { pool, agents, resources, everyResource, owner, slots, template, takenAt: deps.now() };
+}
+
+/**
+ * Registrations in the pool with a name of this scaler's (a slot or the template) that are someone
+ * else's, by lower-case name. The agent registers with --replace, which takes over a registration of
+ * its name: such a name is never created over, disabled or deleted.
+ */
+export function foreignNamesakes(view: PoolView, namePrefix: string): Map<string, PoolAgent> {
+  const foreign = new Map<string, PoolAgent>();
+  const owner = view.owner;
+  if (!owner) return foreign;
+  for (const agent of view.agents) {
+    const name = agent.name.toLowerCase();
+    // Azure DevOps matches agent names case-insensitively.
+    if (slotIndex(namePrefix.toLowerCase(), name) === undefined && name !== templateName(namePrefix)) continue;
+    if (!isOwnedBy(factsFromCapabilities(agent.capabilities), owner)) foreign.set(name, agent);
+  }
+  return foreign;
 }

@@ -7,6 +7,7 @@ import type { AgentSpec } from '../agent-spec';
 import { mapSettled } from '../concurrency';
 import { describeError } from '../errors';
 import { type AgentProvider, type AgentResource, hasEnded } from '../providers/provider';
+import { factsOfResource, isOwnedBy, type Owner, whyNotOwned } from '../ownership';
 import { TAG_OWNER } from './pool-spec';
 
 /** Deletes in flight at once: ARM throttles bursts of writes (it answers 429 with Retry-After). */
@@ -42,6 +43,8 @@ export interface ScaleOutDeps {
   /** Mints a registration secret for one create (or one add-task-collection request). */
   secret: () => Promise<string>;
   owner: string;
+  /** Whose the scaler's resources are: an ended container of a slot's name that is not its is left alone. */
+  resourceOwner?: Owner;
 }
 
 async function deleteEnded(items: readonly CreateItem[], provider: AgentProvider): Promise<Map<CreateItem, unknown>> {
@@ -61,6 +64,9 @@ async function createOnAci(item: CreateItem, deps: ScaleOutDeps): Promise<Create
   const existing = await provider.get(item.resourceId);
   if (existing && !hasEnded(existing.state)) {
     return { item, result: 'taken', detail: `already ${existing.state} (owner ${existing.tags[TAG_OWNER] ?? 'unknown'}): left as it is` };
+  }
+  if (existing && deps.resourceOwner && !isOwnedBy(factsOfResource(existing), deps.resourceOwner)) {
+    return { item, result: 'taken', detail: `a container of this name that is not this scaler's (${whyNotOwned(factsOfResource(existing), deps.resourceOwner)}): left alone` };
   }
   if (existing) await provider.delete(existing.name);
   const spec = deps.spec(item.slot);

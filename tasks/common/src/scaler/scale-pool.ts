@@ -4,7 +4,7 @@
 // the run summary.
 import type { AgentSpec, OsType } from '../agent-spec';
 import type { Clock } from '../clock';
-import type { AgentPoolClient, PoolRef } from '../devops/agent-pool-client';
+import type { AgentPoolClient, PoolAgent, PoolRef } from '../devops/agent-pool-client';
 import { describeError, isCancellation } from '../errors';
 import type { PoolAutoscaler } from '../providers/pool-autoscaler';
 import type { AgentProvider } from '../providers/provider';
@@ -15,11 +15,11 @@ import { type Removal, removeAgents } from './agent-removal';
 import { countSlots, decideFixedPass, finishedSlots, queueCreates, queueSample, slotRemoval } from './passes';
 import { otherScalersAgents, othersAgentNames } from './shared-pool';
 import { type PoolAgentTemplate, poolAgentSpec, templateSpec } from './pool-spec';
-import { observePool, type PoolView } from './pool-view';
+import { foreignNamesakes, observePool, type PoolView } from './pool-view';
 import { type CreateItem, scaleOut } from './scale-out';
 import { registrationDelayWarning } from '../registration-delay';
 import { planSweep } from './sweep';
-import { makeOwner } from '../ownership';
+import { factsFromCapabilities, makeOwner, type Owner, whyNotOwned } from '../ownership';
 import { ensureTemplate } from './template-registration';
 
 export interface ScalePlan {
@@ -109,6 +109,16 @@ class PassRecorder {
     this.issues.push(message);
     this.log.warning(message);
   }
+
+  private readonly leftAlone = new Set<string>();
+
+  /** A registration of one of the scaler's names that is someone else's: one row and one warning per run, not per pass. */
+  foreign(pass: number, agent: PoolAgent, why: string, message: string): void {
+    if (this.leftAlone.has(agent.name.toLowerCase())) return;
+    this.leftAlone.add(agent.name.toLowerCase());
+    this.row(pass, agent.name, 'left alone', why);
+    this.issue(message);
+  }
 }
 
 export async function scalePool(plan: ScalePlan, deps: ScaleDeps): Promise<ScaleOutcome> {
@@ -176,7 +186,10 @@ async function remove(pass: number, removals: Removal[], action: string, pool: P
   return removed;
 }
 
-async function create(pass: number, items: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder): Promise<number> {
+async function create(pass: number, wanted: CreateItem[], plan: ScalePlan, template: PoolAgentTemplate, deps: ScaleDeps, recorder: PassRecorder,
+  foreign: ReadonlyMap<string, PoolAgent>, owner: Owner): Promise<number> {
+  // A slot whose name someone else's agent holds is taken: creating it would take that agent over.
+  const items = wanted.filter((item) => !foreign.has(item.slot.toLowerCase()));
   if (items.length === 0) return 0;
   const delay = await deps.provider.startDelayWarning?.(items.length);
   if (delay) deps.log.warning(registrationDelayWarning(delay));
@@ -187,7 +200,7 @@ async function create(pass: number, items: CreateItem[], plan: ScalePlan, templa
     if (!s) specs.set(slot, (s = poolAgentSpec(template, slot, now)));
     return s;
   };
-  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner });
+  const outcomes = await scaleOut(items, { provider: deps.provider, spec, secret: deps.registrationSecret, owner: plan.owner, resourceOwner: owner });
   let created = 0;
   for (const o of outcomes) {
     if (o.result === 'created') {
@@ -217,6 +230,13 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   const owner = makeOwner({ organization: plan.organizationUrl, project: plan.project, pool: pool.name, runKind: 'scaler', run: plan.namePrefix });
   const view = await observePool(pool, plan.namePrefix, { devops, provider, owner, now: () => clock.now() });
   if (plan.sweep) await sweep(pass, view, plan, pool, deps, recorder);
+  const foreign = foreignNamesakes(view, plan.namePrefix);
+  for (const agent of foreign.values()) {
+    const why = whyNotOwned(factsFromCapabilities(agent.capabilities), owner);
+    recorder.foreign(pass, agent, why, deps.loc('NameNotOurs',
+      "Agent %s in pool '%s' has a name of this scaler's but is not its (%s): it is left alone and that name is not used. Set input 'namePrefix' to another prefix.",
+      agent.name, pool.name, why));
+  }
 
   if (plan.mode === 'fixed') {
     const decision = decideFixedPass(view, plan.namePrefix, plan.desiredCount, (slot, generation) => provider.resourceIdOf(slot, generation));
@@ -227,15 +247,22 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     deps.onPass?.({ pass, mode: 'fixed', busy: counts.busy, idle: counts.idle.length, starting: counts.starting, others: 0, desired: plan.desiredCount });
     for (const d of decision.plan.deferred) recorder.row(pass, d.slot, 'kept for now', d.reason);
     await remove(pass, decision.removals, 'removed', pool, deps, recorder);
-    await create(pass, decision.creates, plan, template, deps, recorder);
+    await create(pass, decision.creates, plan, template, deps, recorder, foreign, owner);
     return plan.desiredCount;
   }
 
   // Queue mode: the template lets queued jobs wait instead of failing while the pool is empty.
-  const tpl = await ensureTemplate(pool, view.template, templateSpec(template, clock.now()), {
-    devops, provider, clock, log, secret: deps.registrationSecret, signal: deps.signal, loc: deps.loc,
-  });
-  if (tpl.action !== 'kept') recorder.row(pass, tpl.agent.name, `template ${tpl.action}`, 'disabled registration with the agents\' capabilities, so jobs wait for agents');
+  // A template name held by someone else's agent is left alone: the waiting jobs are then counted
+  // against the capabilities the template would have had (without the image's system ones).
+  const tplSpec = templateSpec(template, clock.now());
+  let templateCapabilities: Record<string, string> = tplSpec.env;
+  if (!foreign.has(tplSpec.name.toLowerCase())) {
+    const tpl = await ensureTemplate(pool, view.template, tplSpec, {
+      devops, provider, clock, log, secret: deps.registrationSecret, signal: deps.signal, loc: deps.loc, owner,
+    });
+    if (tpl.action !== 'kept') recorder.row(pass, tpl.agent.name, `template ${tpl.action}`, 'disabled registration with the agents\' capabilities, so jobs wait for agents');
+    templateCapabilities = tpl.agent.capabilities;
+  }
 
   const finished = finishedSlots(view);
   const cleaned = await remove(pass, finished, 'cleaned up', pool, deps, recorder);
@@ -251,7 +278,7 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
   const listing = devops.listOpenJobRequests
     ? await devops.listOpenJobRequests(pool.id)
     : { requests: (await devops.listJobRequests(pool.id)).filter((r) => !r.finishTime), lowerBound: false, pages: 1 };
-  const waiting = countWaitingJobs(listing.requests, tpl.agent.capabilities, { lowerBound: listing.lowerBound });
+  const waiting = countWaitingJobs(listing.requests, templateCapabilities, { lowerBound: listing.lowerBound });
   if (waiting.lowerBound) {
     log.warning(deps.loc('WaitingLowerBound', 'The queue listing stopped at a full page without a continuation token: at least %d jobs are waiting.', waiting.count));
   }
@@ -283,8 +310,9 @@ async function runPass(pass: number, pool: PoolRef, plan: ScalePlan, template: P
     await remove(pass, removals, 'scaled in', pool, deps, recorder);
   }
   if (decision.toCreate > 0) {
-    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned, othersAgentNames(view));
-    await create(pass, items, plan, template, deps, recorder);
+    const items = queueCreates(view, plan.namePrefix, decision.toCreate, plan.queue.maxAgents, (slot, generation) => provider.resourceIdOf(slot, generation), `target ${decision.desired}: ${decision.reason}`, cleaned,
+      new Set([...othersAgentNames(view), ...foreign.keys()]));
+    await create(pass, items, plan, template, deps, recorder, foreign, owner);
   }
   return decision.desired;
 }

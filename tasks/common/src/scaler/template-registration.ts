@@ -8,6 +8,7 @@ import type { AgentSpec } from '../agent-spec';
 import type { Clock } from '../clock';
 import { type AgentPoolClient, capability, type PoolAgent, type PoolRef } from '../devops/agent-pool-client';
 import { CloudError, TimeoutError } from '../errors';
+import { factsOfResource, isOwnedBy, type Owner, whyNotOwned } from '../ownership';
 import { type AgentProvider, hasEnded } from '../providers/provider';
 import type { Logger } from '../task-io';
 import { TEMPLATE_HASH_CAPABILITY } from './pool-spec';
@@ -25,6 +26,8 @@ export interface TemplateDeps {
   secret: () => Promise<string>;
   signal?: AbortSignal;
   loc: (key: string, fallback: string, ...args: unknown[]) => string;
+  /** Whose the template is: a container of its name that is someone else's is never deleted. */
+  owner?: Owner;
 }
 
 export interface TemplateOutcome {
@@ -48,6 +51,10 @@ export async function ensureTemplate(pool: PoolRef, existing: PoolAgent | undefi
   const secret = await deps.secret();
   await provider.prepare();
   const leftover = await provider.get(resourceId);
+  if (leftover && deps.owner && !isOwnedBy(factsOfResource(leftover), deps.owner)) {
+    throw new CloudError(service, `A container or task named '${resourceId}' exists and is not this scaler's (${whyNotOwned(factsOfResource(leftover), deps.owner)}); ` +
+      "it is left alone and no template is made. Set input 'namePrefix' to another prefix");
+  }
   if (leftover) await provider.delete(resourceId);
   if (provider.createMany) {
     const [result] = await provider.createMany([{ spec, id: resourceId }], secret);
