@@ -7,6 +7,10 @@ const RESTRICTED = '@typescript-eslint/no-restricted-imports';
 
 // The product never reaches into the emulator or the tests.
 const productBoundary = { group: ['**/emulator/**', '**/test/**'], message: 'The product (tasks/) never imports the emulator or the tests.' };
+// The tasks never depend on the standing controller (controller/ builds on tasks/common/src, not the other way).
+const controllerBoundary = { group: ['**/controller/**'], message: 'The tasks never import controller/: shared code lives in tasks/common/src.' };
+// The controller is product too: it uses the shared core (tasks/common/src), never the emulator or the tests.
+const controllerProductBoundary = { group: ['**/emulator/**', '**/test/**'], message: 'The controller never imports the emulator or the tests.' };
 // Only the task-lib adapter (task-lib-io.ts) speaks to the agent's task library.
 const taskLibBoundary = {
   group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'],
@@ -64,20 +68,24 @@ export default tseslint.config(
   // Later blocks replace the rule's options for the files they match, so each repeats what still applies.
   {
     files: ['tasks/**/*.ts'],
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, controllerBoundary, taskLibBoundary] }] },
   },
   {
     files: ['tasks/common/src/**/*.ts'],
     ignores: ['tasks/common/src/providers/**'],
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary, adapterBoundary] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, controllerBoundary, taskLibBoundary, adapterBoundary] }] },
   },
   {
     files: ['tasks/common/src/task-lib-io.ts'],
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, adapterBoundary] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, controllerBoundary, adapterBoundary] }] },
   },
   {
     files: PURE_MODULES,
-    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, taskLibBoundary, adapterBoundary, ...pureBoundaries] }] },
+    rules: { [RESTRICTED]: ['error', { patterns: [productBoundary, controllerBoundary, taskLibBoundary, adapterBoundary, ...pureBoundaries] }] },
+  },
+  {
+    files: ['controller/**/*.ts'],
+    rules: { [RESTRICTED]: ['error', { patterns: [controllerProductBoundary, taskLibBoundary] }] },
   },
   {
     files: ['emulator/**/*.ts'],
@@ -85,7 +93,7 @@ export default tseslint.config(
       [RESTRICTED]: ['error', {
         patterns: [
           { group: ['**/test/**'], message: 'The emulator never imports the tests.' },
-          { group: ['**/tasks/**'], message: 'The emulator serves the wire protocols on its own: it never imports the product it is tested with.' },
+          { group: ['**/tasks/**', '**/controller/**'], message: 'The emulator serves the wire protocols on its own: it never imports the product it is tested with.' },
         ],
       }],
     },

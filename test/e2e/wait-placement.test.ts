@@ -45,4 +45,33 @@ describe('e2e: WaitForAgent learns where RequestEphemeralAgent put the agents', 
     assertSucceeded(released, 'ReleaseEphemeralAgent');
     assert.deepEqual(leftovers(await world.state(), run.buildId), []);
   });
+
+  it('with the agents named explicitly, WaitForAgent still waits where Request put them; in another job it learns the place from the registrations', async () => {
+    const spec: FlowSpec = { provider: 'batch', auth: 'secret', registration: 'azureServiceConnection', batchAuth: 'azureServiceConnection' };
+    const run = world.run();
+    const job = run.job('provision');
+    const { inputs } = providerInputs(world, spec);
+    const request = await job.step('RequestEphemeralAgent', { ...inputs, registration: 'azureServiceConnection', agentPool: world.seed.agentPool, image: world.seed.image, count: '2' },
+      { name: 'eph' });
+    assertSucceeded(request, 'RequestEphemeralAgent');
+    const agentNames = request.variables.agentNames?.value ?? '';
+    const defaults = { agentPool: world.seed.agentPool, agentNames, azureSubscription: inputs.azureSubscription, provider: 'aci', resourceGroup: world.seed.resourceGroup,
+      batchJobId: 'ephemeral-agents', batchAuthentication: 'azureServiceConnection', timeoutMinutes: '2' };
+    const isOurGroup = (path: string) => path.includes(`/containerGroups/eph-${run.buildId}-`);
+
+    const sameJob = await job.step('WaitForAgent', defaults);
+    assertSucceeded(sameJob, 'WaitForAgent');
+    const afterSameJob = await world.state();
+    assert.ok(afterSameJob.requests.some((r) => r.service === 'batch' && r.method === 'GET' && r.path.includes(`/tasks/eph-${run.buildId}-`)), 'WaitForAgent read the Batch tasks');
+    assert.equal(afterSameJob.requests.filter((r) => r.service === 'arm' && isOurGroup(r.path)).length, 0, 'and never looked for container groups');
+
+    // Another job has no record of the placement: the registrations' EPHEMERAL_RESOURCE tells the provider apart.
+    const otherJob = await run.job('consume').step('WaitForAgent', defaults);
+    assertSucceeded(otherJob, 'WaitForAgent');
+    assert.match(otherJob.message, /All 2 agent\(s\) are online/);
+
+    const released = await release(world, run, spec);
+    assertSucceeded(released, 'ReleaseEphemeralAgent');
+    assert.deepEqual(leftovers(await world.state(), run.buildId), []);
+  });
 });

@@ -171,11 +171,13 @@ describe('emulator: ARM Container Instances', () => {
     assert.equal(emu.runner.started.length, 2);
   });
 
-  it('accepts Spot priority, subnets and tag updates; refuses a Spot group in a subnet', async () => {
+  it('accepts Spot priority, subnets and tag updates; refuses a Spot group in a subnet or with an IP address', async () => {
     const subnet = `/subscriptions/${emu.seed.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/agents`;
     const privateIp = { ipAddress: { type: 'Private' as const, ports: [{ port: 8080 }] } };
     await rejectsWith(client.containerGroups.beginCreateOrUpdate(rg, 'agent-spot-vnet', agentGroup({ priority: 'Spot', subnetIds: [{ id: subnet }], ...privateIp })),
-      400, 'SpotPriorityNotSupportedWithVirtualNetwork');
+      400, 'SpotPriorityContainerGroupNotSupportedForInboundConnectivity');
+    await rejectsWith(client.containerGroups.beginCreateOrUpdate(rg, 'agent-spot-ip', agentGroup({ priority: 'Spot', ipAddress: { type: 'Public', ports: [{ port: 80 }] } })),
+      400, 'SpotPriorityContainerGroupNotSupportedForInboundConnectivity');
     assert.equal(emu.ctx.store.containerGroups.length, 0);
     const spot = await client.containerGroups.beginCreateOrUpdateAndWait(rg, 'agent-spot', agentGroup({ priority: 'Spot' }), FAST);
     assert.equal(spot.priority, 'Spot');

@@ -3,7 +3,10 @@
 // AZURE_POD_IDENTITY_AUTHORITY_HOST overrides), system- and user-assigned; and the product reading a
 // user-assigned identity's client id from the connection's `msiclientId`.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ManagedIdentityCredential } from '@azure/identity';
+import { principalIdOf, userIdentityResourceId } from '../../emulator/src/managed-identity';
 import { decodeJwt } from '../../emulator/src/tokens';
 import { createIdentityCredential } from '../../tasks/common/src/azure-auth';
 import { readAzureConnection } from '../../tasks/common/src/params/azure-connection';
@@ -66,6 +69,54 @@ describe('emulator: managed identity endpoints', () => {
     const noHeader = await fetch(`${emu.urls.entra}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/`);
     assert.equal(noHeader.status, 400);
     assert.equal(((await noHeader.json()) as { error_description: string }).error_description, 'Required metadata header not specified');
+  });
+
+  // msal-node keeps the managed identity source it found first for the whole process, so each form
+  // runs the real ManagedIdentityCredential in a fresh Node process of its own.
+  const CHILD = `
+    const { ManagedIdentityCredential } = require('@azure/identity');
+    const scope = 'https://management.azure.com/.default';
+    const appid = (t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url')).appid;
+    const attempt = (options) => new ManagedIdentityCredential(options).getToken(scope).then((t) => appid(t.token), (e) => 'error: ' + e.message);
+    const ids = JSON.parse(process.argv[1]);
+    Promise.all([attempt({ resourceId: ids.resourceId }), attempt({ objectId: ids.objectId }),
+      attempt({ resourceId: ids.otherResourceId }), attempt({ objectId: ids.otherObjectId })])
+      .then((r) => process.stdout.write(JSON.stringify(r)));`;
+
+  async function tokensInChild(env: Record<string, string>): Promise<string[]> {
+    const ids = {
+      resourceId: userIdentityResourceId(emu.seed),
+      objectId: principalIdOf(emu.seed.userIdentityClientId),
+      otherResourceId: userIdentityResourceId(emu.seed).replace(/ephemeral-agents$/, 'someone-else'),
+      otherObjectId: 'ffffffff-0000-4000-8000-000000000000',
+    };
+    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(MI_VARIABLES as readonly string[]).includes(name)));
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD, JSON.stringify(ids)], { env: { ...base, ...env }, timeout: 60_000 });
+    return JSON.parse(stdout) as string[];
+  }
+
+  it('App Service form: the user-assigned identity named by its resource id (mi_res_id) or object id gets its token; an unknown one gets 400', async () => {
+    const [byResourceId, byObjectId, otherResourceId, otherObjectId] = await tokensInChild({ IDENTITY_ENDPOINT: emu.urls.managedIdentity, IDENTITY_HEADER: emu.seed.identityHeader });
+    assert.equal(byResourceId, emu.seed.userIdentityClientId);
+    assert.equal(byObjectId, emu.seed.userIdentityClientId);
+    assert.match(otherResourceId, /No User Assigned or Delegated Managed Identity found/);
+    assert.match(otherObjectId, /No User Assigned or Delegated Managed Identity found/);
+  });
+
+  it('IMDS form: the user-assigned identity named by msi_res_id or object_id (as msal-node Imds.mjs sends them) gets its token; an unknown one gets 400', async () => {
+    const tokenFor = async (query: string) => {
+      const response = await fetch(`${emu.urls.entra}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/&${query}`,
+        { headers: { Metadata: 'true' } });
+      return { status: response.status, body: (await response.json()) as { access_token?: string; error_description?: string } };
+    };
+    const byResourceId = await tokenFor(`msi_res_id=${encodeURIComponent(userIdentityResourceId(emu.seed))}`);
+    assert.equal(appIdOf(byResourceId.body.access_token ?? ''), emu.seed.userIdentityClientId);
+    const byObjectId = await tokenFor(`object_id=${principalIdOf(emu.seed.userIdentityClientId)}`);
+    assert.equal(appIdOf(byObjectId.body.access_token ?? ''), emu.seed.userIdentityClientId);
+    const unknown = await tokenFor(`msi_res_id=${encodeURIComponent(userIdentityResourceId(emu.seed).replace(/ephemeral-agents$/, 'someone-else'))}`);
+    assert.deepEqual([unknown.status, unknown.body.error_description], [400, 'Identity not found']);
+    const unknownObject = await tokenFor('object_id=ffffffff-0000-4000-8000-000000000000');
+    assert.equal(unknownObject.status, 400);
   });
 
   it('product: a managed identity connection uses the user-assigned identity named by msiclientId, or the system-assigned one', async () => {

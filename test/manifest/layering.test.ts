@@ -62,11 +62,30 @@ describe('layering enforced by lint', function () {
     assert.deepEqual(await flagged('tasks/common/src/providers/factory.ts', ["import { v0 } from './batch';", "import type { v1 } from '@azure/batch';"]), []);
   });
 
-  it('the emulator never imports the tests or the product', async () => {
+  it('the emulator never imports the tests or the product, the controller included', async () => {
     assert.deepEqual(await flagged('emulator/src/main.ts', [
       "import { v0 } from '../../test/unit/fakes/fake-clock';",
       "import { v1 } from '../../tasks/common/src/naming';",
       "import { v2 } from './clock';",
-    ]), [1, 2]);
+      "import { v3 } from '../../controller/src/config';",
+    ]), [1, 2, 4]);
+  });
+
+  it('the controller uses the shared core but never the emulator, the tests or the task library', async () => {
+    assert.deepEqual(await flagged('controller/src/pool-runner.ts', [
+      "import { v0 } from '../../emulator/src/main';",
+      "import { v1 } from '../../test/unit/fakes/fake-clock';",
+      "import * as v2 from 'azure-pipelines-task-lib/task';",
+      "import { v3 } from '../../tasks/common/src/scaler/scale-pool';",
+      "import { v4 } from './config';",
+    ]), [1, 2, 3]);
+  });
+
+  it('the tasks never import the controller', async () => {
+    const controller = ["import { v0 } from '../../../controller/src/config';"];
+    assert.deepEqual(await flagged('tasks/common/src/wait.ts', controller), [1]);
+    assert.deepEqual(await flagged('tasks/common/src/scaler/policy.ts', ["import type { v0 } from '../../../../controller/src/config';"]), [1]);
+    assert.deepEqual(await flagged('tasks/common/src/task-lib-io.ts', controller), [1]);
+    assert.deepEqual(await flagged('tasks/WaitForAgentV1/src/index.ts', ["import { v0 } from '../../../controller/src/main';"]), [1]);
   });
 });

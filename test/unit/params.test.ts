@@ -221,6 +221,22 @@ describe('WaitForAgent params', () => {
     assert.equal(params.provider?.kind, 'aci');
   });
 
+  it('uses where RequestEphemeralAgent put the agents also when they are named explicitly', () => {
+    const recorded = pipelineVariables({
+      'EphemeralAgents.Provider': 'batch', 'EphemeralAgents.BatchAccountUrl': 'https://emubatch.eastus.batch.azure.com',
+      'EphemeralAgents.BatchPoolId': 'agents', 'EphemeralAgents.BatchJobId': 'ephemeral-agents',
+    });
+    const io = new MemoryTaskIO({ agentPool: 'Ephemeral', agentNames: 'a-1', azureSubscription: CONNECTION_ID, provider: 'aci', resourceGroup: 'rg' },
+      recorded, { [CONNECTION_ID]: spnEndpoint() });
+    const params = readWaitParams(io);
+    assert.equal(params.provider?.kind, 'batch');
+    assert.equal(params.placementRecorded, true);
+    const unrecorded = readWaitParams(new MemoryTaskIO({ agentPool: 'Ephemeral', agentNames: 'a-1', azureSubscription: CONNECTION_ID, resourceGroup: 'rg' },
+      pipelineVariables(), { [CONNECTION_ID]: spnEndpoint() }));
+    assert.equal(unrecorded.provider?.kind, 'aci');
+    assert.equal(unrecorded.placementRecorded, false);
+  });
+
   it('explains what to do when no agent names are known', () => {
     const error = inputError(() => readWaitParams(new MemoryTaskIO({ agentPool: 'Ephemeral' }, pipelineVariables())));
     assert.equal(error.input, 'agentNames');

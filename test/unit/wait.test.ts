@@ -154,6 +154,34 @@ describe('waitForAgents', () => {
     assert.ok(clock.now() - start < MISSING_GRACE_MS + 30_000);
   });
 
+  it('does not declare Batch agents ended when named with the default ACI provider and no recorded placement', async () => {
+    const { clock, devops, io, deps, start } = setup();
+    // The Batch node allocates for longer than the grace period; the ACI provider never sees the task.
+    const taskUrl = 'https://acct.westeurope.batch.azure.com/jobs/agents/tasks/a-0-1';
+    schedule(clock, start, [
+      [MISSING_GRACE_MS + 60_000, () => devops.register('a-0', { online: false, capabilities: { EPHEMERAL_RESOURCE: taskUrl } })],
+      [MISSING_GRACE_MS + 90_000, () => { devops.agents[0].online = true; }],
+    ]);
+    const online = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15, placementRecorded: false }, deps);
+    assert.deepEqual(online.map((o) => o.name), ['a-0']);
+    assert.ok(online[0].onlineAfterMs >= MISSING_GRACE_MS + 90_000);
+    assert.ok(io.lines('info').some((l) => l.includes(taskUrl) && l.includes('not in fake cloud')), io.lines('info').join('\n'));
+  });
+
+  it('trusts a missing container again once the registration confirms the provider looks in the right place', async () => {
+    const { clock, devops, provider, deps, start } = setup();
+    const groupId = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups/a-0';
+    provider?.put('a-0', 'running');
+    schedule(clock, start, [
+      [5_000, () => devops.register('a-0', { online: false, capabilities: { EPHEMERAL_RESOURCE: groupId } })],
+      [20_000, () => provider?.resources.delete('a-0')],
+    ]);
+    const error = await waitForAgents({ agentPool: 'Ephemeral', agentNames: ['a-0'], timeoutMinutes: 15, placementRecorded: false }, deps).catch((e: unknown) => e);
+    assert.ok(error instanceof WaitFailure, String(error));
+    assert.match(error.message, /ended before the agent came online: a-0 \(missing\)/);
+    assert.ok(clock.now() - start < 20_000 + MISSING_GRACE_MS + 30_000);
+  });
+
   it('keeps waiting for a resource that appears after a first miss, and sees its agent online', async () => {
     const { clock, devops, provider, deps, start } = setup();
     schedule(clock, start, [[20_000, () => provider?.put('a-0', 'running')], [25_000, () => devops.register('a-0', { online: true })]]);

@@ -130,11 +130,13 @@ export function validateContainerGroup(ctx: EmulatorContext, name: string, body:
     for (const [i, subnet] of props.subnetIds.entries()) {
       if (!isObject(subnet) || typeof subnet.id !== 'string') return required('id', `properties.subnetIds[${i}]`);
     }
-    // Spot container groups cannot join a virtual network (ACI Spot containers overview).
-    if (priority === 'Spot' && props.subnetIds.length > 0) {
-      return cloudError(400, 'SpotPriorityNotSupportedWithVirtualNetwork',
-        `The container group '${name}' has priority 'Spot' and subnetIds: Spot container groups cannot be deployed into a virtual network.`);
-    }
+  }
+  // Spot container groups take no inbound connectivity: no subnet, no IP address (Error codes for Spot
+  // container creation in Azure Container Instances, learn.microsoft.com/troubleshoot).
+  const networked = (Array.isArray(props.subnetIds) && props.subnetIds.length > 0) || isObject(props.ipAddress);
+  if (priority === 'Spot' && networked) {
+    return cloudError(400, 'SpotPriorityContainerGroupNotSupportedForInboundConnectivity',
+      'Spot Priority is not supported for container groups with inbound connectivity.');
   }
   const total: Totals = { cpu: 0, memoryInGB: 0 };
   const seen = new Set<string>();

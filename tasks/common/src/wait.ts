@@ -4,9 +4,9 @@
 // most `budget.limit` per minute. On timeout, or as soon as a container/task fails, a diagnosis.
 import { type Clock, throwIfAborted } from './clock';
 import { mapSettled } from './concurrency';
-import type { AgentPoolClient } from './devops/agent-pool-client';
+import { type AgentPoolClient, capability } from './devops/agent-pool-client';
 import { describeError, isCancellation, TaskError } from './errors';
-import { factsFromCapabilities, factsOfResource, isOwnedBy, type Owner, whyNotOwned } from './ownership';
+import { factsFromCapabilities, factsOfResource, isOwnedBy, type Owner, RESOURCE_CAPABILITY, whyNotOwned } from './ownership';
 import type { AgentProvider, AgentStatus } from './providers/provider';
 import { hasEnded } from './providers/provider';
 import type { RequestBudget } from './request-budget';
@@ -57,6 +57,12 @@ export interface WaitOptions extends WaitDeps {
   timeoutMinutes: number;
   /** Lines of container log in a diagnosis. */
   logLines?: number;
+  /**
+   * False when the provider comes from this task's inputs rather than from where RequestEphemeralAgent
+   * recorded it put the agents: a missing resource then proves nothing until the agent's registration
+   * (its EPHEMERAL_RESOURCE) confirms the provider looks in the right place.
+   */
+  placementRecorded?: boolean;
 }
 
 export interface AgentOnline {
@@ -67,6 +73,15 @@ export interface AgentOnline {
 
 /** How long an agent's container or task may be missing before it counts as gone (not yet visible after its create). */
 export const MISSING_GRACE_MS = 2 * 60_000;
+
+/** The service an EPHEMERAL_RESOURCE value lives in: an ARM container group id or a Batch task URL. */
+export function serviceOfResource(resourceId: string): 'Azure Resource Manager' | 'Azure Batch' | undefined {
+  if (/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerInstance\/containerGroups\/[^/]+$/i.test(resourceId)) {
+    return 'Azure Resource Manager';
+  }
+  if (/^https:\/\/[^/]+\/jobs\/[^/]+\/tasks\/[^/]+$/i.test(resourceId)) return 'Azure Batch';
+  return undefined;
+}
 
 /** Raised when agents do not come online; `diagnosis` explains each missing agent. */
 export class WaitFailure extends TaskError {
@@ -109,6 +124,26 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
   let lastCloud = -Infinity;
   let lastDevops = -Infinity;
   const cloudInterval = Math.max(intervals.cloudMs, Math.min(10_000, options.names.length * 250));
+  const placementRecorded = options.placementRecorded !== false;
+  /** Agents whose registration says their resource is where the provider looks. */
+  const placementConfirmed = new Set<string>();
+  /** Agents whose registration says their resource lives with another service: the provider cannot see them. */
+  const elsewhere = new Map<string, string>();
+  const learnPlacement = (name: string, resourceId: string | undefined) => {
+    if (!provider || !resourceId || placementConfirmed.has(name) || elsewhere.has(name)) return;
+    const service = serviceOfResource(resourceId);
+    if (!service) return;
+    if (service === provider.serviceName) {
+      provider.learnLocation?.(resourceId);
+      placementConfirmed.add(name);
+      return;
+    }
+    elsewhere.set(name, resourceId);
+    statuses.delete(name);
+    missingSince.delete(name);
+    log.info(loc('AgentElsewhere', 'Agent %s runs at %s, not in %s: its state is read from Azure DevOps only (set the provider inputs to where RequestEphemeralAgent put it to see its container).',
+      name, resourceId, provider.description));
+  };
 
   const warnedForeign = new Set<string>();
   const warnForeign = (what: string, why: string) => {
@@ -132,7 +167,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
 
     if (provider && now - lastCloud >= cloudInterval) {
       lastCloud = now;
-      const names = [...pending];
+      const names = [...pending].filter((n) => !elsewhere.has(n));
       const results = await mapSettled(names, 8, (name) => (provider as AgentProvider).get(name));
       const failed: string[] = [];
       const firstRound = statuses.size === 0;
@@ -151,10 +186,12 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
             missingSince.delete(names[i]);
             if (hasEnded(result.value.state)) failed.push(names[i]);
           } else {
-            // Unknown, not ended, until it has stayed missing for a while.
+            // Unknown, not ended, until it has stayed missing for a while; and never ended when the
+            // provider may be looking in the wrong place (inputs, not the recorded placement).
             const since = missingSince.get(names[i]) ?? now;
             missingSince.set(names[i], since);
-            if (now - since >= MISSING_GRACE_MS) failed.push(names[i]);
+            const trusted = placementRecorded || placementConfirmed.has(names[i]);
+            if (trusted && now - since >= MISSING_GRACE_MS) failed.push(names[i]);
           }
         } else if (isCancellation(result.reason)) {
           throw result.reason;
@@ -164,7 +201,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
       // would only cost a request, so the next poll comes one fast interval later.
       if (started) lastDevops = Math.max(lastDevops, now);
       const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (broken && results.every((r) => r.status === 'rejected')) {
+      if (broken && results.length > 0 && results.every((r) => r.status === 'rejected')) {
         log.warning(loc('ContainersUnreadable', "Cannot read the agents' containers (%s); waiting without them, so a failed container shows only at the timeout.", describeError(broken.reason)));
         provider = undefined;
       }
@@ -186,7 +223,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
     const devopsDue = Math.max(lastDevops + devopsInterval, budget.nextAllowedAt());
     if (now >= devopsDue) {
       lastDevops = now;
-      const agents = await devops.listAgents(options.poolId, { names: [...pending], includeCapabilities: options.owner !== undefined });
+      const agents = await devops.listAgents(options.poolId, { names: [...pending], includeCapabilities: options.owner !== undefined || !placementRecorded });
       const seenAt = clock.now();
       for (const agent of agents) {
         const name = options.names.find((n) => n.toLowerCase() === agent.name.toLowerCase());
@@ -195,6 +232,7 @@ export async function waitUntilOnline(options: WaitOptions): Promise<AgentOnline
           warnForeign(`Agent ${agent.name}`, whyNotOwned(factsFromCapabilities(agent.capabilities), options.owner));
           continue;
         }
+        if (!placementRecorded) learnPlacement(name, capability(agent.capabilities ?? {}, RESOURCE_CAPABILITY));
         if (agent.online && agent.enabled) {
           pending.delete(name);
           const entry = { name, onlineAfterMs: seenAt - options.start, where: statuses.get(name)?.where };
@@ -225,6 +263,8 @@ export interface WaitPlan {
   owner?: Omit<Owner, 'pool'>;
   agentNames: readonly string[];
   timeoutMinutes: number;
+  /** False when the provider comes from WaitForAgent's inputs, not from RequestEphemeralAgent's record. */
+  placementRecorded?: boolean;
 }
 
 export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<AgentOnline[]> {
@@ -235,5 +275,6 @@ export async function waitForAgents(plan: WaitPlan, deps: WaitDeps): Promise<Age
   const pool = await deps.devops.findPool(plan.agentPool);
   const { start: _started, ...services } = deps;
   const owner = plan.owner ? { ...plan.owner, pool: pool.name } : undefined;
-  return waitUntilOnline({ ...services, loc, poolId: pool.id, owner, names: plan.agentNames, start, deadline, timeoutMinutes: plan.timeoutMinutes });
+  return waitUntilOnline({ ...services, loc, poolId: pool.id, owner, names: plan.agentNames, start, deadline, timeoutMinutes: plan.timeoutMinutes,
+    placementRecorded: plan.placementRecorded });
 }

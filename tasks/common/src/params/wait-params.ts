@@ -57,6 +57,8 @@ export interface WaitParams {
   /** Where the agents run, for diagnostics; undefined when the task has no Azure access. */
   provider?: ProviderParams;
   connection?: AzureConnection;
+  /** True when `provider` is where RequestEphemeralAgent recorded it put the agents, not this task's inputs. */
+  placementRecorded: boolean;
 }
 
 export function readAgentNames(reader: InputReader, io: Pick<TaskIO, 'getVariable'>, fallbackToVariable: boolean): string[] | undefined {
@@ -70,7 +72,6 @@ export function readAgentNames(reader: InputReader, io: Pick<TaskIO, 'getVariabl
 export function readWaitParams(io: TaskIO): WaitParams {
   const reader = new InputReader(io);
   const agentPool = reader.required('agentPool', 'the pool the agents register in');
-  const namesFromRequest = reader.list('agentNames') === undefined;
   const agentNames = readAgentNames(reader, io, true);
   if (!agentNames) {
     throw new InputError('agentNames',
@@ -84,11 +85,13 @@ export function readWaitParams(io: TaskIO): WaitParams {
   // Azure access is optional here: with it, the task can explain a failed container.
   const hasAzure = reader.optional('azureSubscription') !== undefined || reader.optional('batchAuthentication')?.toLowerCase() === 'sharedkey';
   // The agents RequestEphemeralAgent started in this job are where it put them, whatever the provider
-  // inputs here say (their defaults point at ACI).
-  const placement = namesFromRequest ? recordedPlacement(io) : undefined;
+  // inputs here say (their defaults point at ACI), also when they are named here. Without that record,
+  // the waiting learns each agent's place from its registration (EPHEMERAL_RESOURCE).
+  const placement = recordedPlacement(io);
   const targetIo = placement ? withPlacement(io, placement) : io;
   const target = hasAzure ? readAzureTarget(targetIo, new InputReader(targetIo), 'diagnose') : undefined;
   const pipeline = readPipelineContext(io);
   const devops = readDevOpsAuth(io, reader, 'devopsAuthentication', target?.connection ? 'azureServiceConnection' : 'systemAccessToken', target?.connection, pipeline);
-  return { pipeline, agentPool, agentNames, timeoutMinutes, devops, provider: target?.provider, connection: target?.connection };
+  return { pipeline, agentPool, agentNames, timeoutMinutes, devops, provider: target?.provider, connection: target?.connection,
+    placementRecorded: placement !== undefined };
 }
