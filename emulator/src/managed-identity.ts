@@ -110,7 +110,8 @@ function imds(req: EmuRequest, ctx: EmulatorContext): Reply {
 
 /** The reply when `req` is a managed identity token request, else undefined. */
 export function managedIdentityRoute(req: EmuRequest, ctx: EmulatorContext): Reply | undefined {
-  const path = req.path.toLowerCase();
+  // @azure/identity's IMDS request ends the path with a slash (/metadata/identity/oauth2/token/?api-version=...).
+  const path = req.path.toLowerCase().replace(/\/$/, '');
   if (path !== APP_SERVICE_PATH && path !== IMDS_PATH) return undefined;
   if (req.method !== 'GET') return { status: 405, body: { error: 'invalid_request', error_description: 'Only GET is supported.' } };
   return path === APP_SERVICE_PATH ? appService(req, ctx) : imds(req, ctx);

@@ -103,6 +103,14 @@ describe('emulator: managed identity endpoints', () => {
     assert.match(otherObjectId, /No User Assigned or Delegated Managed Identity found/);
   });
 
+  it('IMDS form, with the real credential: the user-assigned identity named by its resource id (msi_res_id) or object id gets its token; an unknown one gets 400', async () => {
+    const [byResourceId, byObjectId, otherResourceId, otherObjectId] = await tokensInChild({ AZURE_POD_IDENTITY_AUTHORITY_HOST: emu.urls.entra });
+    assert.equal(byResourceId, emu.seed.userIdentityClientId);
+    assert.equal(byObjectId, emu.seed.userIdentityClientId);
+    assert.match(otherResourceId, /Identity not found/);
+    assert.match(otherObjectId, /Identity not found/);
+  });
+
   it('IMDS form: the user-assigned identity named by msi_res_id or object_id (as msal-node Imds.mjs sends them) gets its token; an unknown one gets 400', async () => {
     const tokenFor = async (query: string) => {
       const response = await fetch(`${emu.urls.entra}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/&${query}`,
