@@ -186,7 +186,7 @@ configure_stage() {
   fi
   # config.sh runs in the background, in its own process group, so that a stop signal is handled
   # at once and stops config.sh too: no process holding the secret outlives the entrypoint.
-  # The replace option takes over any registration of this name: the tasks check before each create that a
+  # Replacing (the flag below) takes over any registration of this name: the tasks check before each create that a
   # registration of the name, if any, is their own (a retried job or a reused slot).
   local config_pid config_rc=0 stop_signal=""
   (

@@ -140,7 +140,7 @@ function Invoke-ConfigureStage {
     # Windows PowerShell turns a native command's stderr into errors: they must not stop the script.
     $ErrorActionPreference = 'Continue'
     $configFinished = $false
-    # The replace option takes over any registration of this name: the tasks check before each create that a
+    # Replacing (the flag below) takes over any registration of this name: the tasks check before each create that a
     # registration of the name, if any, is their own (a retried job or a reused slot).
     try {
         & (Join-Path $agentDir 'config.cmd') `
