@@ -240,14 +240,17 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     const since = new Date().toISOString();
     const slotId = await registerForeign('hold-0');
     const templateId = await registerForeign('tpl-holdq');
+    // An untagged container group of a slot's name, ended: never deleted to make room.
+    await putForeignGroup('hold-2', { team: 'someone-else' });
     const scale = (inputs: Record<string, string>) => run.job(`scale-${inputs.namePrefix}`).step('ScaleAgentPool', {
       provider: 'aci', azureSubscription: CONNECTION_IDS.secret, resourceGroup: world.seed.resourceGroup, agentPool: world.seed.agentPool,
       image: world.seed.image, sweep: 'true', ...inputs,
     });
 
-    const fixed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '2' });
+    const fixed = await scale({ namePrefix: 'hold', mode: 'fixed', desiredCount: '3' });
     assert.equal(fixed.result, 'SucceededWithIssues', `${fixed.message}\n${fixed.log}`);
     assert.match(fixed.log, /Agent hold-0 in pool '[^']+' has a name of this scaler's but is not its .* left alone/);
+    assert.match(fixed.log, /Agent hold-2 could not be created: its name is held by a container that is not this scaler's/);
     await until(world, (st) => st.agents.some((a) => a.name === 'hold-1' && a.status === 'online'), 'hold-1 to come online');
     const queue = await scale({ namePrefix: 'holdq', mode: 'queue', minAgents: '0', maxAgents: '2' });
     assert.equal(queue.result, 'SucceededWithIssues', `${queue.message}\n${queue.log}`);
@@ -258,6 +261,10 @@ describe('e2e: ownership (two pools, a classic release beside a build, foreign a
     await until(world, (st) => !st.agents.some((a) => a.name === 'hold-1') && !st.containerGroups.some((g) => g.name.startsWith('hold-1')), 'hold-1 to be removed');
     await assertUntouched('hold-0', slotId, since);
     await assertUntouched('tpl-holdq', templateId, since);
+    const after = await world.state();
+    assert.ok(after.containerGroups.some((g) => g.name === 'hold-2'), 'the foreign container group is still there');
+    const writes = after.requests.filter((q) => q.time >= since && q.service === 'arm' && q.method !== 'GET' && q.path.endsWith('/containerGroups/hold-2'));
+    assert.deepEqual(writes.map((q) => q.method), ['PUT'], 'only the test\'s own PUT wrote hold-2');
   });
 
   it('a requested capability that would break the agent or hide its ownership is refused before anything is created', async () => {

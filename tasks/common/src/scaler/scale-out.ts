@@ -62,11 +62,12 @@ async function deleteEnded(items: readonly CreateItem[], provider: AgentProvider
 async function createOnAci(item: CreateItem, deps: ScaleOutDeps): Promise<CreateOutcome> {
   const { provider } = deps;
   const existing = await provider.get(item.resourceId);
+  if (existing && deps.resourceOwner && !isOwnedBy(factsOfResource(existing), deps.resourceOwner)) {
+    // Someone else's container of the slot's name: never replaced; reported, so the run ends SucceededWithIssues.
+    return { item, result: 'failed', detail: `its name is held by a container that is not this scaler's (${whyNotOwned(factsOfResource(existing), deps.resourceOwner)}): left alone; set input 'namePrefix' to another prefix` };
+  }
   if (existing && !hasEnded(existing.state)) {
     return { item, result: 'taken', detail: `already ${existing.state} (owner ${existing.tags[TAG_OWNER] ?? 'unknown'}): left as it is` };
-  }
-  if (existing && deps.resourceOwner && !isOwnedBy(factsOfResource(existing), deps.resourceOwner)) {
-    return { item, result: 'taken', detail: `a container of this name that is not this scaler's (${whyNotOwned(factsOfResource(existing), deps.resourceOwner)}): left alone` };
   }
   if (existing) await provider.delete(existing.name);
   const spec = deps.spec(item.slot);
