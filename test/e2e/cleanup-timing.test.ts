@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { TaskOutcome } from '../../emulator/src/pipeline-agent';
 import { type FlowSpec, fullFlow, providerInputs, release } from './flows';
-import { assertNoSecretIn, assertSucceeded, leftovers, sleep, type State, World } from './harness';
+import { assertNoSecretIn, assertSucceeded, leftovers, sleep, type State, World, Scenarios } from './harness';
 
 const aci: FlowSpec = { provider: 'aci', auth: 'secret', registration: 'azureServiceConnection' };
 
@@ -28,13 +28,9 @@ async function assertNothingLeft(world: World, runId: string | number, timeoutMs
 describe('e2e: nothing left behind, whatever the timing', function () {
   this.timeout(240_000);
   let world: World;
-  const scenarios = new Map<string, Promise<unknown>>();
-  const start = (name: string, body: () => Promise<unknown>) => {
-    const promise = body();
-    promise.catch(() => undefined);
-    scenarios.set(name, promise);
-  };
-  const result = <T>(name: string) => scenarios.get(name) as Promise<T>;
+  const scenarios = new Scenarios();
+  const start = scenarios.start.bind(scenarios);
+  const result = <T>(name: string) => scenarios.result<T>(name);
 
   before(async () => {
     world = await World.start();
@@ -122,7 +118,7 @@ describe('e2e: nothing left behind, whatever the timing', function () {
 
   it('a short Entra outage (four 503s on the metadata document) is retried; the pipeline works and leaves nothing', async () => {
     // Armed once the other scenarios are done, so the outage hits this flow's first token request.
-    await Promise.allSettled(scenarios.values());
+    await scenarios.settled();
     const run = world.run();
     const armedAt = new Date().toISOString();
     await world.fault({ service: 'entra', method: 'GET', status: 503, count: 4 });
@@ -134,7 +130,7 @@ describe('e2e: nothing left behind, whatever the timing', function () {
   });
 
   it('a 503 of the token service on a registration token minted after the first one is retried; the request succeeds and leaves nothing', async () => {
-    await Promise.allSettled(scenarios.values());
+    await scenarios.settled();
     const run = world.run();
     const armedAt = new Date().toISOString();
     // The task's cached credential asks for two tokens (ARM, Azure DevOps) and the first create mints

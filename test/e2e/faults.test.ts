@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { TaskOutcome } from '../../emulator/src/pipeline-agent';
 import { azureRmConnection } from '../../emulator/src/pipeline-run';
 import { allOutcomes, type FlowSpec, fullFlow, provision, providerInputs, release, seedSecrets } from './flows';
-import { assertNoSecretIn, assertSucceeded, leftovers, type State, World } from './harness';
+import { assertNoSecretIn, assertSucceeded, leftovers, type State, World, Scenarios } from './harness';
 
 function jobKey(jobId: string): string {
   return createHash('sha256').update(jobId.toLowerCase()).digest('hex').slice(0, 6);
@@ -25,13 +25,9 @@ const PULL_MS = 60_000;
 describe('e2e: the bundled tasks under faults', function () {
   this.timeout(150_000);
   let world: World;
-  const scenarios = new Map<string, Promise<unknown>>();
-  const start = (name: string, body: () => Promise<unknown>) => {
-    const promise = body();
-    promise.catch(() => undefined);
-    scenarios.set(name, promise);
-  };
-  const result = <T>(name: string) => scenarios.get(name) as Promise<T>;
+  const scenarios = new Scenarios();
+  const start = scenarios.start.bind(scenarios);
+  const result = <T>(name: string) => scenarios.result<T>(name);
 
   before(async () => {
     world = await World.start();
@@ -267,7 +263,7 @@ describe('e2e: the bundled tasks under faults', function () {
   });
 
   it('no job saw a registration secret', async () => {
-    await Promise.allSettled(scenarios.values());
+    await scenarios.settled();
     assert.deepEqual((await world.state()).secretsSeen, []);
   });
 });

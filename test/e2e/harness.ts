@@ -130,3 +130,27 @@ export function leftovers(state: State, runId: string | number): string[] {
     ...state.agents.filter((a) => a.capabilities.EPHEMERAL_RUN === run).map((a) => `agent ${a.name}`),
   ];
 }
+
+/**
+ * Scenarios that run concurrently from a suite's `before` and are awaited by the tests that check
+ * them: one slow emulator world serves them all at once.
+ */
+export class Scenarios {
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  start(name: string, body: () => Promise<unknown>): void {
+    const promise = body();
+    // Awaited by its test; an unawaited rejection must not end the process first.
+    promise.catch(() => undefined);
+    this.running.set(name, promise);
+  }
+
+  result<T>(name: string): Promise<T> {
+    return this.running.get(name) as Promise<T>;
+  }
+
+  /** Every scenario settled, whatever its outcome. */
+  settled(): Promise<unknown> {
+    return Promise.allSettled(this.running.values());
+  }
+}
